@@ -1,0 +1,353 @@
+//! Set-based upsert of snapshot rows, the ingest hot path. Rows are turned into
+//! columns, then written with one statement per chunk:
+//! - PostgreSQL: `INSERT … SELECT FROM UNNEST($1::bigint[], …) ON CONFLICT … DO
+//!   UPDATE`: one typed array per column, so the statement text and its plan are
+//!   the same whatever the chunk size, and no bind-parameter limit applies;
+//! - SQLite: a prepared multi-row `VALUES` statement per chunk size, inside one
+//!   transaction (SQLite caps a statement at 32 766 parameters).
+//!
+//! A conflicting row gets every value column replaced and `updated_at` moved;
+//! `created_at` keeps the time the row was first seen.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::db::{Tx, TxInner};
+use crate::{Dec, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    BigInt,
+    Text,
+    Date,
+    Numeric,
+}
+
+impl Kind {
+    fn pg_array(self) -> &'static str {
+        match self {
+            Kind::BigInt => "bigint[]",
+            Kind::Text => "text[]",
+            Kind::Date => "date[]",
+            Kind::Numeric => "numeric[]",
+        }
+    }
+}
+
+/// A table the bulk path writes: its columns in the order rows write them,
+/// the natural key first.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub key: &'static [&'static str],
+    pub columns: &'static [(&'static str, Kind)],
+}
+
+/// A row type that can be upserted in bulk.
+pub(crate) trait BulkRow {
+    const TABLE: &'static Table;
+    /// Writes the row's values in the order of `TABLE.columns`.
+    fn write(&self, out: &mut RowWriter<'_>);
+}
+
+enum Values {
+    BigInt(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Date(Vec<Option<NaiveDate>>),
+    Numeric(Vec<Option<Dec>>),
+}
+
+/// Rows laid out as columns.
+struct Columns {
+    values: Vec<Values>,
+}
+
+impl Columns {
+    fn new(table: &Table, capacity: usize) -> Self {
+        let values = table
+            .columns
+            .iter()
+            .map(|(_, kind)| match kind {
+                Kind::BigInt => Values::BigInt(Vec::with_capacity(capacity)),
+                Kind::Text => Values::Text(Vec::with_capacity(capacity)),
+                Kind::Date => Values::Date(Vec::with_capacity(capacity)),
+                Kind::Numeric => Values::Numeric(Vec::with_capacity(capacity)),
+            })
+            .collect();
+        Self { values }
+    }
+}
+
+/// Appends one row's values, column by column.
+pub(crate) struct RowWriter<'a> {
+    columns: &'a mut Columns,
+    next: usize,
+}
+
+impl RowWriter<'_> {
+    fn slot(&mut self) -> &mut Values {
+        let i = self.next;
+        self.next += 1;
+        &mut self.columns.values[i]
+    }
+
+    pub fn int(&mut self, v: impl Into<Option<i64>>) -> &mut Self {
+        match self.slot() {
+            Values::BigInt(c) => c.push(v.into()),
+            _ => panic!("column order of the row type disagrees with its table"),
+        }
+        self
+    }
+
+    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+        match self.slot() {
+            Values::Text(c) => c.push(v.map(str::to_owned)),
+            _ => panic!("column order of the row type disagrees with its table"),
+        }
+        self
+    }
+
+    pub fn date(&mut self, v: NaiveDate) -> &mut Self {
+        match self.slot() {
+            Values::Date(c) => c.push(Some(v)),
+            _ => panic!("column order of the row type disagrees with its table"),
+        }
+        self
+    }
+
+    pub fn dec(&mut self, v: impl Into<Option<Decimal>>) -> &mut Self {
+        match self.slot() {
+            Values::Numeric(c) => c.push(v.into().map(Dec)),
+            _ => panic!("column order of the row type disagrees with its table"),
+        }
+        self
+    }
+}
+
+/// Rows per PostgreSQL statement: large enough to amortize the round trip,
+/// small enough to keep each statement's memory modest.
+const PG_CHUNK: usize = 5_000;
+/// SQLite's limit on bound parameters per statement.
+const SQLITE_MAX_PARAMS: usize = 32_766;
+/// Rows per SQLite statement at most; past this, longer statements stop paying.
+const SQLITE_CHUNK: usize = 500;
+
+/// Upserts `rows` inside `tx`; returns the number of rows written.
+pub(crate) async fn upsert<R: BulkRow>(tx: &mut Tx, rows: &[R]) -> Result<u64> {
+    let table = R::TABLE;
+    let now = tx.now;
+    match &mut tx.inner {
+        TxInner::Postgres(conn) => {
+            let sql = statement(table, "pg", || pg_upsert_sql(table));
+            for chunk in rows.chunks(PG_CHUNK) {
+                let cols = to_columns(chunk);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for values in cols.values {
+                    q = match values {
+                        Values::BigInt(v) => q.bind(v),
+                        Values::Text(v) => q.bind(v),
+                        Values::Date(v) => q.bind(v),
+                        Values::Numeric(v) => q.bind(v),
+                    };
+                }
+                q.bind(now).execute(&mut **conn).await?;
+            }
+        }
+        TxInner::Sqlite(conn) => {
+            let per_chunk = (SQLITE_MAX_PARAMS - 1) / table.columns.len();
+            let per_chunk = per_chunk.min(SQLITE_CHUNK);
+            let mut rest = rows;
+            while !rest.is_empty() {
+                let size = sqlite_chunk_len(rest.len(), per_chunk);
+                let (chunk, tail) = rest.split_at(size);
+                rest = tail;
+                let sql = sqlite_statement(table, chunk.len());
+                let cols = to_columns(chunk);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+                for i in 0..chunk.len() {
+                    for values in &cols.values {
+                        q = match values {
+                            Values::BigInt(v) => q.bind(v[i]),
+                            Values::Text(v) => q.bind(v[i].clone()),
+                            Values::Date(v) => q.bind(v[i]),
+                            Values::Numeric(v) => q.bind(v[i]),
+                        };
+                    }
+                }
+                q.execute(&mut **conn).await?;
+            }
+        }
+    }
+    Ok(rows.len() as u64)
+}
+
+/// The next chunk's length: full chunks, then the remainder in powers of two,
+/// so a table has a handful of distinct statements to prepare and cache
+/// rather than one per remainder size.
+fn sqlite_chunk_len(remaining: usize, per_chunk: usize) -> usize {
+    if remaining >= per_chunk {
+        per_chunk
+    } else {
+        1 << remaining.ilog2()
+    }
+}
+
+fn to_columns<R: BulkRow>(rows: &[R]) -> Columns {
+    let mut cols = Columns::new(R::TABLE, rows.len());
+    for row in rows {
+        let mut w = RowWriter {
+            columns: &mut cols,
+            next: 0,
+        };
+        row.write(&mut w);
+        debug_assert_eq!(
+            w.next,
+            R::TABLE.columns.len(),
+            "{} wrote too few columns",
+            R::TABLE.name
+        );
+    }
+    cols
+}
+
+fn column_list(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn on_conflict(table: &Table, excluded: &str) -> String {
+    let updates: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|(n, _)| !table.key.contains(n))
+        .map(|(n, _)| format!("{n} = {excluded}.{n}"))
+        .chain(std::iter::once(format!(
+            "updated_at = {excluded}.updated_at"
+        )))
+        .collect();
+    format!(
+        "ON CONFLICT ({}) DO UPDATE SET {}",
+        table.key.join(", "),
+        updates.join(", ")
+    )
+}
+
+fn pg_upsert_sql(table: &Table) -> String {
+    let n = table.columns.len();
+    let arrays: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, k))| format!("${}::{}", i + 1, k.pg_array()))
+        .collect();
+    format!(
+        "INSERT INTO {t} ({cols}, created_at, updated_at)
+         SELECT u.*, ${now}::timestamptz, ${now}::timestamptz FROM UNNEST({arrays}) AS u
+         {conflict}",
+        t = table.name,
+        cols = column_list(table),
+        now = n + 1,
+        arrays = arrays.join(", "),
+        conflict = on_conflict(table, "EXCLUDED"),
+    )
+}
+
+/// `$1` is the timestamp, shared by every row; row values follow.
+fn sqlite_upsert_sql(table: &Table, rows: usize) -> String {
+    let n = table.columns.len();
+    let mut values = String::with_capacity(rows * n * 7);
+    for r in 0..rows {
+        values.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..n {
+            values.push_str(&format!("${}, ", 2 + r * n + c));
+        }
+        values.push_str("$1, $1)");
+    }
+    format!(
+        "INSERT INTO {t} ({cols}, created_at, updated_at) VALUES {values} {conflict}",
+        t = table.name,
+        cols = column_list(table),
+        conflict = on_conflict(table, "excluded"),
+    )
+}
+
+/// Statement texts are built once per table (and chunk size) and kept for the
+/// life of the process, so sqlx's per-connection statement cache hits.
+fn statement(
+    table: &'static Table,
+    engine: &'static str,
+    build: impl FnOnce() -> String,
+) -> &'static str {
+    static CACHE: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
+        OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .expect("statement cache lock poisoned");
+    cache
+        .entry((table.name, engine))
+        .or_insert_with(|| Box::leak(build().into_boxed_str()))
+}
+
+fn sqlite_statement(table: &'static Table, rows: usize) -> &'static str {
+    static CACHE: OnceLock<Mutex<HashMap<(&'static str, usize), &'static str>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .expect("statement cache lock poisoned");
+    cache
+        .entry((table.name, rows))
+        .or_insert_with(|| Box::leak(sqlite_upsert_sql(table, rows).into_boxed_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static T: Table = Table {
+        name: "t",
+        key: &["a", "b"],
+        columns: &[("a", Kind::BigInt), ("b", Kind::Text), ("c", Kind::Numeric)],
+    };
+
+    #[test]
+    fn postgres_statement_unnests_one_array_per_column() {
+        let sql = pg_upsert_sql(&T);
+        assert!(
+            sql.contains("UNNEST($1::bigint[], $2::text[], $3::numeric[])"),
+            "{sql}"
+        );
+        assert!(sql.contains("$4::timestamptz"), "{sql}");
+        assert!(sql.contains(
+            "ON CONFLICT (a, b) DO UPDATE SET c = EXCLUDED.c, updated_at = EXCLUDED.updated_at"
+        ));
+    }
+
+    #[test]
+    fn sqlite_remainders_split_into_powers_of_two() {
+        let mut left = 1_437;
+        let mut sizes = Vec::new();
+        while left > 0 {
+            let n = sqlite_chunk_len(left, 500);
+            sizes.push(n);
+            left -= n;
+        }
+        assert_eq!(sizes, vec![500, 500, 256, 128, 32, 16, 4, 1]);
+    }
+
+    #[test]
+    fn sqlite_statement_numbers_rows_after_the_shared_timestamp() {
+        let sql = sqlite_upsert_sql(&T, 2);
+        assert!(
+            sql.contains("VALUES ($2, $3, $4, $1, $1), ($5, $6, $7, $1, $1)"),
+            "{sql}"
+        );
+    }
+}

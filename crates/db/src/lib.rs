@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod bulk;
+mod db;
+mod decimal;
+mod error;
+mod secrets;
+mod snapshots;
+mod stores;
+mod sync_tasks;
+mod tokens;
+mod users;
+
+pub use db::{Db, Engine, Scope, Tx};
+pub use decimal::Dec;
+pub use error::Error;
+pub use secrets::{Cipher, CipherError, KEY_LEN};
+pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
+pub use stores::{NewStore, Store, StoreCredentials, StoreStatus, Stores};
+pub use sync_tasks::{NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
+pub use tokens::{ApiToken, Tokens};
+pub use users::{User, Users};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

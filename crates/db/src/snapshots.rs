@@ -1,0 +1,321 @@
+//! Snapshot rows (FR-1, FR-2, FR-3): one per store, marketplace, day and SKU,
+//! upserted in bulk and never duplicated.
+
+use amzsync_domain::StoreId;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
+use crate::db::on_pool;
+use crate::decimal::OptDec;
+use crate::{Db, Dec, Result, Tx};
+
+/// One SKU's FBA inventory in one marketplace on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct InventoryRow {
+    #[sqlx(try_from = "i64")]
+    pub store_id: StoreId,
+    pub marketplace_id: String,
+    pub date: NaiveDate,
+    pub sku: String,
+    pub asin: Option<String>,
+    pub fnsku: Option<String>,
+    pub product_name: Option<String>,
+    pub condition: Option<String>,
+    pub fulfillable_quantity: i64,
+    pub inbound_working_quantity: i64,
+    pub inbound_shipped_quantity: i64,
+    pub inbound_receiving_quantity: i64,
+    pub reserved_quantity: i64,
+    pub unfulfillable_quantity: i64,
+    pub researching_quantity: i64,
+    pub total_quantity: i64,
+}
+
+static INVENTORY: Table = Table {
+    name: "inventory_snapshots",
+    key: &["store_id", "marketplace_id", "date", "sku"],
+    columns: &[
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("sku", Kind::Text),
+        ("asin", Kind::Text),
+        ("fnsku", Kind::Text),
+        ("product_name", Kind::Text),
+        ("condition", Kind::Text),
+        ("fulfillable_quantity", Kind::BigInt),
+        ("inbound_working_quantity", Kind::BigInt),
+        ("inbound_shipped_quantity", Kind::BigInt),
+        ("inbound_receiving_quantity", Kind::BigInt),
+        ("reserved_quantity", Kind::BigInt),
+        ("unfulfillable_quantity", Kind::BigInt),
+        ("researching_quantity", Kind::BigInt),
+        ("total_quantity", Kind::BigInt),
+    ],
+};
+
+impl BulkRow for InventoryRow {
+    const TABLE: &'static Table = &INVENTORY;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.sku))
+            .text(self.asin.as_deref())
+            .text(self.fnsku.as_deref())
+            .text(self.product_name.as_deref())
+            .text(self.condition.as_deref())
+            .int(self.fulfillable_quantity)
+            .int(self.inbound_working_quantity)
+            .int(self.inbound_shipped_quantity)
+            .int(self.inbound_receiving_quantity)
+            .int(self.reserved_quantity)
+            .int(self.unfulfillable_quantity)
+            .int(self.researching_quantity)
+            .int(self.total_quantity);
+    }
+}
+
+/// One SKU's Sales & Traffic in one marketplace on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct BusinessMetricRow {
+    #[sqlx(try_from = "i64")]
+    pub store_id: StoreId,
+    pub marketplace_id: String,
+    pub date: NaiveDate,
+    pub sku: String,
+    pub asin: Option<String>,
+    pub parent_asin: Option<String>,
+    pub currency: String,
+    #[sqlx(try_from = "Dec")]
+    pub ordered_product_sales: Decimal,
+    #[sqlx(try_from = "OptDec")]
+    pub ordered_product_sales_b2b: Option<Decimal>,
+    pub units_ordered: i64,
+    pub units_ordered_b2b: Option<i64>,
+    pub total_order_items: i64,
+    pub total_order_items_b2b: Option<i64>,
+    pub sessions: i64,
+    pub page_views: i64,
+    #[sqlx(try_from = "OptDec")]
+    pub session_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub page_views_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub buy_box_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub unit_session_percentage: Option<Decimal>,
+}
+
+static BUSINESS: Table = Table {
+    name: "business_metric_snapshots",
+    key: &["store_id", "marketplace_id", "date", "sku"],
+    columns: &[
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("sku", Kind::Text),
+        ("asin", Kind::Text),
+        ("parent_asin", Kind::Text),
+        ("currency", Kind::Text),
+        ("ordered_product_sales", Kind::Numeric),
+        ("ordered_product_sales_b2b", Kind::Numeric),
+        ("units_ordered", Kind::BigInt),
+        ("units_ordered_b2b", Kind::BigInt),
+        ("total_order_items", Kind::BigInt),
+        ("total_order_items_b2b", Kind::BigInt),
+        ("sessions", Kind::BigInt),
+        ("page_views", Kind::BigInt),
+        ("session_percentage", Kind::Numeric),
+        ("page_views_percentage", Kind::Numeric),
+        ("buy_box_percentage", Kind::Numeric),
+        ("unit_session_percentage", Kind::Numeric),
+    ],
+};
+
+impl BulkRow for BusinessMetricRow {
+    const TABLE: &'static Table = &BUSINESS;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.sku))
+            .text(self.asin.as_deref())
+            .text(self.parent_asin.as_deref())
+            .text(Some(&self.currency))
+            .dec(self.ordered_product_sales)
+            .dec(self.ordered_product_sales_b2b)
+            .int(self.units_ordered)
+            .int(self.units_ordered_b2b)
+            .int(self.total_order_items)
+            .int(self.total_order_items_b2b)
+            .int(self.sessions)
+            .int(self.page_views)
+            .dec(self.session_percentage)
+            .dec(self.page_views_percentage)
+            .dec(self.buy_box_percentage)
+            .dec(self.unit_session_percentage);
+    }
+}
+
+/// One advertised SKU's Sponsored Products results in one marketplace on one
+/// day, over all its campaigns, at the 7-day attribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AdsMetricRow {
+    #[sqlx(try_from = "i64")]
+    pub store_id: StoreId,
+    pub marketplace_id: String,
+    pub date: NaiveDate,
+    pub sku: String,
+    pub asin: Option<String>,
+    pub currency: String,
+    pub impressions: i64,
+    pub clicks: i64,
+    #[sqlx(try_from = "Dec")]
+    pub spend: Decimal,
+    #[sqlx(try_from = "Dec")]
+    pub sales_7d: Decimal,
+    pub orders_7d: i64,
+    pub units_7d: i64,
+}
+
+static ADS: Table = Table {
+    name: "ads_metric_snapshots",
+    key: &["store_id", "marketplace_id", "date", "sku"],
+    columns: &[
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("sku", Kind::Text),
+        ("asin", Kind::Text),
+        ("currency", Kind::Text),
+        ("impressions", Kind::BigInt),
+        ("clicks", Kind::BigInt),
+        ("spend", Kind::Numeric),
+        ("sales_7d", Kind::Numeric),
+        ("orders_7d", Kind::BigInt),
+        ("units_7d", Kind::BigInt),
+    ],
+};
+
+impl BulkRow for AdsMetricRow {
+    const TABLE: &'static Table = &ADS;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.sku))
+            .text(self.asin.as_deref())
+            .text(Some(&self.currency))
+            .int(self.impressions)
+            .int(self.clicks)
+            .dec(self.spend)
+            .dec(self.sales_7d)
+            .int(self.orders_7d)
+            .int(self.units_7d);
+    }
+}
+
+/// A stored row with the times it was first and last written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Stamped<T> {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub row: T,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Snapshot tables (`db.snapshots()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshots<'a>(pub(crate) &'a Db);
+
+impl Db {
+    pub fn snapshots(&self) -> Snapshots<'_> {
+        Snapshots(self)
+    }
+}
+
+impl Snapshots<'_> {
+    /// Upserts inventory rows inside `tx` (so the caller can commit them with
+    /// the task's status).
+    pub async fn upsert_inventory(tx: &mut Tx, rows: &[InventoryRow]) -> Result<u64> {
+        bulk::upsert(tx, rows).await
+    }
+
+    pub async fn upsert_business(tx: &mut Tx, rows: &[BusinessMetricRow]) -> Result<u64> {
+        bulk::upsert(tx, rows).await
+    }
+
+    pub async fn upsert_ads(tx: &mut Tx, rows: &[AdsMetricRow]) -> Result<u64> {
+        bulk::upsert(tx, rows).await
+    }
+
+    /// A store's inventory on one day, by marketplace and SKU.
+    pub async fn inventory_on(
+        &self,
+        store: StoreId,
+        date: NaiveDate,
+    ) -> Result<Vec<Stamped<InventoryRow>>> {
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(
+            "SELECT store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
+                fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,
+                inbound_receiving_quantity, reserved_quantity, unfulfillable_quantity,
+                researching_quantity, total_quantity, created_at, updated_at
+             FROM inventory_snapshots WHERE store_id = $1 AND date = $2
+             ORDER BY marketplace_id, sku",
+        )
+        .bind(store.0)
+        .bind(date)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// A store's Sales & Traffic rows between two days (both included).
+    pub async fn business_between(
+        &self,
+        store: StoreId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Stamped<BusinessMetricRow>>> {
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<BusinessMetricRow>>(
+            "SELECT store_id, marketplace_id, date, sku, asin, parent_asin, currency,
+                ordered_product_sales, ordered_product_sales_b2b, units_ordered, units_ordered_b2b,
+                total_order_items, total_order_items_b2b, sessions, page_views, session_percentage,
+                page_views_percentage, buy_box_percentage, unit_session_percentage,
+                created_at, updated_at
+             FROM business_metric_snapshots WHERE store_id = $1 AND date BETWEEN $2 AND $3
+             ORDER BY date, marketplace_id, sku",
+        )
+        .bind(store.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// A store's advertising rows between two days (both included).
+    pub async fn ads_between(
+        &self,
+        store: StoreId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Stamped<AdsMetricRow>>> {
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsMetricRow>>(
+            "SELECT store_id, marketplace_id, date, sku, asin, currency, impressions, clicks,
+                spend, sales_7d, orders_7d, units_7d, created_at, updated_at
+             FROM ads_metric_snapshots WHERE store_id = $1 AND date BETWEEN $2 AND $3
+             ORDER BY date, marketplace_id, sku",
+        )
+        .bind(store.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,437 @@
+//! Sync tasks: the truth about every sync (the job queue only rings the bell).
+//! The database guarantees at most one pending-or-running task per (store,
+//! kind); a second one is refused with [`Error::SyncAlreadyActive`].
+
+use amzsync_domain::{ErrorClass, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::db::on_pool;
+use crate::error::unique_violation;
+use crate::{Db, Error, Result, Scope};
+
+#[derive(Debug, Clone)]
+pub struct NewSyncTask {
+    pub id: SyncTaskId,
+    pub store_id: StoreId,
+    pub kind: SyncKind,
+    pub trigger: Trigger,
+    pub window: Option<SyncWindow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncTask {
+    pub id: SyncTaskId,
+    pub store_id: StoreId,
+    pub sync_type: SyncKind,
+    pub status: TaskStatus,
+    pub start_time: Option<DateTime<Utc>>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub records_synced: i64,
+    pub records_failed: i64,
+    pub error_message: Option<String>,
+    pub retry_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub error_class: Option<ErrorClass>,
+    pub window_start: Option<NaiveDate>,
+    pub window_end: Option<NaiveDate>,
+    pub trigger: Trigger,
+    pub attempt: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub checkpoint: serde_json::Value,
+    pub progress_done: i32,
+    pub progress_total: i32,
+    pub progress_message: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: String,
+    store_id: i64,
+    sync_type: String,
+    status: String,
+    start_time: Option<DateTime<Utc>>,
+    end_time: Option<DateTime<Utc>>,
+    records_synced: i64,
+    records_failed: i64,
+    error_message: Option<String>,
+    retry_count: i32,
+    created_at: DateTime<Utc>,
+    error_class: Option<String>,
+    window_start: Option<NaiveDate>,
+    window_end: Option<NaiveDate>,
+    trigger: String,
+    attempt: i32,
+    next_attempt_at: Option<DateTime<Utc>>,
+    lease_owner: Option<String>,
+    lease_expires_at: Option<DateTime<Utc>>,
+    checkpoint: sqlx::types::Json<serde_json::Value>,
+    progress_done: i32,
+    progress_total: i32,
+    progress_message: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "t.id, t.store_id, t.sync_type, t.status, t.start_time, t.end_time,
+    t.records_synced, t.records_failed, t.error_message, t.retry_count, t.created_at,
+    t.error_class, t.window_start, t.window_end, t.trigger, t.attempt, t.next_attempt_at,
+    t.lease_owner, t.lease_expires_at, t.checkpoint, t.progress_done, t.progress_total,
+    t.progress_message, t.updated_at";
+
+impl TryFrom<TaskRow> for SyncTask {
+    type Error = Error;
+    fn try_from(r: TaskRow) -> Result<Self> {
+        let corrupt = |field: &'static str, e: &dyn std::fmt::Display| Error::Invalid {
+            field,
+            message: format!("stored value of sync task {} is unreadable: {e}", r.id),
+        };
+        Ok(SyncTask {
+            id: r.id.parse().map_err(|e| corrupt("id", &e))?,
+            store_id: StoreId(r.store_id),
+            sync_type: r.sync_type.parse().map_err(|e| corrupt("sync_type", &e))?,
+            status: r.status.parse().map_err(|e| corrupt("status", &e))?,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            records_synced: r.records_synced,
+            records_failed: r.records_failed,
+            error_message: r.error_message,
+            retry_count: r.retry_count,
+            created_at: r.created_at,
+            error_class: match r.error_class {
+                Some(c) => Some(c.parse().map_err(|e| corrupt("error_class", &e))?),
+                None => None,
+            },
+            window_start: r.window_start,
+            window_end: r.window_end,
+            trigger: r.trigger.parse().map_err(|e| corrupt("trigger", &e))?,
+            attempt: r.attempt,
+            next_attempt_at: r.next_attempt_at,
+            lease_owner: r.lease_owner,
+            lease_expires_at: r.lease_expires_at,
+            checkpoint: r.checkpoint.0,
+            progress_done: r.progress_done,
+            progress_total: r.progress_total,
+            progress_message: r.progress_message,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+impl SyncTask {
+    /// How long the task ran (so far, for a running one).
+    pub fn duration(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.start_time.map(|s| self.end_time.unwrap_or(now) - s)
+    }
+}
+
+/// Filters of the task history (FR-5); `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct SyncTaskFilter {
+    pub store_id: Option<StoreId>,
+    pub status: Option<TaskStatus>,
+    pub kind: Option<SyncKind>,
+}
+
+/// One page of a list, with the total across pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub total: i64,
+    pub page: u32,
+    pub page_size: u32,
+    pub items: Vec<T>,
+}
+
+/// Repository of sync tasks (`db.sync_tasks()`).
+#[derive(Debug, Clone, Copy)]
+pub struct SyncTasks<'a>(pub(crate) &'a Db);
+
+impl Db {
+    pub fn sync_tasks(&self) -> SyncTasks<'_> {
+        SyncTasks(self)
+    }
+}
+
+impl SyncTasks<'_> {
+    /// Creates a pending task, unless one of its kind is already pending or
+    /// running for the store (FR-6), in which case nothing is written.
+    pub async fn create(&self, new: &NewSyncTask) -> Result<SyncTask> {
+        let now = self.0.now();
+        let inserted = on_pool!(self.0, p => sqlx::query(
+            "INSERT INTO sync_tasks (id, store_id, sync_type, status, trigger, window_start, window_end,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $7)",
+        )
+        .bind(new.id.to_string())
+        .bind(new.store_id.0)
+        .bind(new.kind.as_str())
+        .bind(new.trigger.as_str())
+        .bind(new.window.map(|w| w.start()))
+        .bind(new.window.map(|w| w.end()))
+        .bind(now)
+        .execute(p)
+        .await
+        .map(drop));
+        match inserted {
+            Ok(()) => self.get(Scope::All, new.id).await,
+            Err(e) if unique_violation(&e) == Some("sync_tasks_one_active_key") => {
+                match self.active(new.store_id, new.kind).await? {
+                    Some(task) => Err(Error::SyncAlreadyActive { task_id: task.id }),
+                    // The other task finished between our insert and this read;
+                    // the caller may simply trigger again.
+                    None => Err(Error::Conflict {
+                        constraint: "sync_tasks_one_active_key",
+                    }),
+                }
+            }
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                Err(Error::NotFound { what: "store" })
+            }
+            Err(e) => Err(Error::from_write(e)),
+        }
+    }
+
+    /// One task, if `scope` may see its store.
+    pub async fn get(&self, scope: Scope, id: SyncTaskId) -> Result<SyncTask> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id
+             WHERE t.id = $1 AND ($2 IS NULL OR s.user_id = $2)"
+        );
+        let row = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .bind(scope.owner())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(Error::NotFound { what: "sync task" })?.try_into()
+    }
+
+    /// The pending or running task of this kind for the store, if any.
+    pub async fn active(&self, store: StoreId, kind: SyncKind) -> Result<Option<SyncTask>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sync_tasks t
+             WHERE t.store_id = $1 AND t.sync_type = $2 AND t.status IN ('pending', 'running')"
+        );
+        let row = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(kind.as_str())
+            .fetch_optional(p)
+            .await)?;
+        row.map(SyncTask::try_from).transpose()
+    }
+
+    /// Tasks newest first, filtered, one page at a time (pages count from 1).
+    pub async fn list(
+        &self,
+        scope: Scope,
+        filter: &SyncTaskFilter,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<SyncTask>> {
+        let page = page.max(1);
+        let page_size = page_size.clamp(1, 500);
+        let offset = i64::from(page - 1) * i64::from(page_size);
+        let condition = "($1 IS NULL OR s.user_id = $1) AND ($2 IS NULL OR t.store_id = $2)
+            AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR t.sync_type = $4)";
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id WHERE {condition}"
+        );
+        // ULIDs sort by creation time, so the id breaks ties between tasks
+        // created in the same instant.
+        let list_sql = format!(
+            "SELECT {COLUMNS} FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id
+             WHERE {condition} ORDER BY t.created_at DESC, t.id DESC LIMIT $5 OFFSET $6"
+        );
+        let store = filter.store_id.map(|s| s.0);
+        let status = filter.status.map(|s| s.as_str());
+        let kind = filter.kind.map(|k| k.as_str());
+        let (total, rows) = on_pool!(self.0, p => {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+                .bind(scope.owner())
+                .bind(store)
+                .bind(status)
+                .bind(kind)
+                .fetch_one(p)
+                .await?;
+            let rows = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(list_sql))
+                .bind(scope.owner())
+                .bind(store)
+                .bind(status)
+                .bind(kind)
+                .bind(i64::from(page_size))
+                .bind(offset)
+                .fetch_all(p)
+                .await?;
+            (total, rows)
+        });
+        let items = rows
+            .into_iter()
+            .map(SyncTask::try_from)
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            total,
+            page,
+            page_size,
+            items,
+        })
+    }
+
+    /// Claims a task for a worker: a pending task, or a running one whose lease
+    /// expired (its worker died). `None` when another delivery owns it or it is
+    /// finished, in which case the delivery is a no-op.
+    pub async fn claim(
+        &self,
+        id: SyncTaskId,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<SyncTask>> {
+        let now = self.0.now();
+        let claimed = on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET status = 'running', attempt = attempt + 1,
+                start_time = COALESCE(start_time, $1), lease_owner = $2, lease_expires_at = $3,
+                next_attempt_at = NULL, updated_at = $1
+             WHERE id = $4 AND (status = 'pending'
+                OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < $1)))",
+        )
+        .bind(now)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(id.to_string())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        self.get(Scope::All, id).await.map(Some)
+    }
+
+    /// Records progress and the resume point while the task runs.
+    pub async fn record_progress(
+        &self,
+        id: SyncTaskId,
+        done: i32,
+        total: i32,
+        message: Option<&str>,
+        checkpoint: &serde_json::Value,
+    ) -> Result<()> {
+        let now = self.0.now();
+        on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET progress_done = $1, progress_total = $2, progress_message = $3,
+                checkpoint = $4, updated_at = $5
+             WHERE id = $6 AND status = 'running'",
+        )
+        .bind(done)
+        .bind(total)
+        .bind(message)
+        .bind(sqlx::types::Json(checkpoint))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(p)
+        .await
+        .map(drop))?;
+        Ok(())
+    }
+
+    /// Marks a running task successful with its counts.
+    pub async fn succeed(
+        &self,
+        id: SyncTaskId,
+        records_synced: i64,
+        records_failed: i64,
+    ) -> Result<()> {
+        let now = self.0.now();
+        self.finish(
+            id,
+            "success",
+            now,
+            records_synced,
+            records_failed,
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Marks a running task failed with why.
+    pub async fn fail(&self, id: SyncTaskId, class: ErrorClass, message: &str) -> Result<()> {
+        let now = self.0.now();
+        self.finish(id, "failed", now, 0, 0, Some(class), Some(message))
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        id: SyncTaskId,
+        status: &str,
+        now: DateTime<Utc>,
+        synced: i64,
+        failed: i64,
+        class: Option<ErrorClass>,
+        message: Option<&str>,
+    ) -> Result<()> {
+        let changed = on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET status = $1, end_time = $2, records_synced = records_synced + $3,
+                records_failed = records_failed + $4, error_class = $5, error_message = $6,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = $2
+             WHERE id = $7 AND status = 'running'",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(synced)
+        .bind(failed)
+        .bind(class.map(ErrorClass::as_str))
+        .bind(message)
+        .bind(id.to_string())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(Error::NotFound {
+                what: "running sync task",
+            });
+        }
+        Ok(())
+    }
+
+    /// Puts a failed task back in the queue (FR-5 retry). Refused with
+    /// [`Error::SyncAlreadyActive`] when another task of the kind is active.
+    pub async fn retry(&self, scope: Scope, id: SyncTaskId) -> Result<SyncTask> {
+        let task = self.get(scope, id).await?;
+        if task.status != TaskStatus::Failed {
+            return Err(Error::Invalid {
+                field: "status",
+                message: format!(
+                    "only a failed task can be retried; this one is {}",
+                    task.status
+                ),
+            });
+        }
+        let now = self.0.now();
+        let result = on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET status = 'pending', trigger = 'retry', retry_count = retry_count + 1,
+                end_time = NULL, error_class = NULL, error_message = NULL, next_attempt_at = NULL,
+                updated_at = $1
+             WHERE id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .execute(p)
+        .await
+        .map(drop));
+        match result {
+            Ok(()) => self.get(Scope::All, id).await,
+            Err(e) if unique_violation(&e) == Some("sync_tasks_one_active_key") => {
+                match self.active(task.store_id, task.sync_type).await? {
+                    Some(active) => Err(Error::SyncAlreadyActive { task_id: active.id }),
+                    None => Err(Error::Conflict {
+                        constraint: "sync_tasks_one_active_key",
+                    }),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

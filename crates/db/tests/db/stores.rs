@@ -1,0 +1,285 @@
+use amzsync_db::{Error, Scope, StoreStatus};
+use amzsync_domain::{Marketplace, Region, StoreId, SyncKind, SyncTaskId, Trigger};
+use amzsync_test_support::{TestDb, create_store, new_store, new_user, on_both_engines};
+use secrecy::{ExposeSecret, SecretString};
+
+on_both_engines!(
+    a_store_keeps_its_marketplaces_and_hides_its_secrets,
+    tenants_only_see_their_own_stores,
+    invalid_stores_are_refused_and_nothing_is_written,
+    the_same_seller_in_the_same_region_is_a_conflict,
+    rotating_credentials_clears_needs_reauth,
+    deactivating_and_deleting_a_store,
+);
+
+async fn a_store_keeps_its_marketplaces_and_hides_its_secrets(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let mut new = new_store(ann.id, "A3EXAMPLESELLER");
+    new.marketplaces = vec![
+        "CA".parse().unwrap(),
+        "US".parse().unwrap(),
+        "CA".parse().unwrap(),
+    ];
+    new.sp_api_client_id = Some("amzn1.application-oa2-client.abc".into());
+    new.sp_api_client_secret = Some(SecretString::from("client-secret".to_owned()));
+    let store = t.stores().create(new).await.unwrap();
+
+    assert_eq!(
+        store.marketplace_id, "A2EUQ1WTGCTBG2",
+        "the first marketplace is the primary one"
+    );
+    assert_eq!(store.marketplaces, vec!["A2EUQ1WTGCTBG2", "ATVPDKIKX0DER"]);
+    assert_eq!(store.region, Region::Na);
+    assert!(store.has_sp_api_refresh_token && store.has_advertising_api_refresh_token);
+    assert!(store.has_sp_api_client_secret);
+    assert_eq!(store.sync_status, StoreStatus::Idle);
+    assert!(store.is_active);
+    let shown = format!("{store:?} {}", serde_json::to_string(&store).unwrap());
+    assert!(
+        !shown.contains("Atzr") && !shown.contains("client-secret"),
+        "{shown}"
+    );
+
+    let creds = t
+        .stores()
+        .credentials(Scope::Owner(ann.id), store.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        creds.sp_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|sp-A3EXAMPLESELLER"
+    );
+    assert_eq!(
+        creds.advertising_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|ads-A3EXAMPLESELLER"
+    );
+    assert_eq!(
+        creds.sp_api_client_secret.unwrap().expose_secret(),
+        "client-secret"
+    );
+    assert_eq!(
+        creds.sp_api_client_id.as_deref(),
+        Some("amzn1.application-oa2-client.abc")
+    );
+    assert!(
+        !format!(
+            "{:?}",
+            t.stores().credentials(Scope::All, store.id).await.unwrap()
+        )
+        .contains("Atzr")
+    );
+
+    let stored = crate::raw_text(
+        &t,
+        "SELECT sp_api_refresh_token FROM amazon_stores WHERE id = $1",
+        store.id.0,
+    )
+    .await;
+    assert!(
+        stored.starts_with("v1:") && !stored.contains("Atzr"),
+        "encrypted at rest: {stored}"
+    );
+}
+
+async fn tenants_only_see_their_own_stores(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let bob = new_user(&t, "bob").await;
+    let a1 = create_store(&t, ann.id, "ASELLERONE").await;
+    let a2 = create_store(&t, ann.id, "ASELLERTWO").await;
+    let b1 = create_store(&t, bob.id, "BSELLERONE").await;
+
+    let anns: Vec<_> = t
+        .stores()
+        .list(Scope::Owner(ann.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(anns, vec![a1.id, a2.id]);
+    assert_eq!(t.stores().list(Scope::All).await.unwrap().len(), 3);
+
+    let foreign = Scope::Owner(ann.id);
+    assert!(matches!(
+        t.stores().get(foreign, b1.id).await,
+        Err(Error::NotFound { what: "store" })
+    ));
+    assert!(matches!(
+        t.stores().credentials(foreign, b1.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.stores().set_active(foreign, b1.id, false).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.stores().delete(foreign, b1.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    let secret = SecretString::from("x".to_owned());
+    assert!(matches!(
+        t.stores()
+            .rotate_credentials(foreign, b1.id, Some(&secret), None)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    // Bob's store is untouched by Ann's attempts.
+    let b1_now = t.stores().get(Scope::Owner(bob.id), b1.id).await.unwrap();
+    assert_eq!(b1_now, b1);
+}
+
+async fn invalid_stores_are_refused_and_nothing_is_written(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let mut eu_in_na = new_store(ann.id, "ASELLER");
+    eu_in_na
+        .marketplaces
+        .push(Marketplace::by_id("A1PA6795UKMFR9").unwrap());
+    let err = t.stores().create(eu_in_na).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Invalid {
+                field: "marketplaces",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("A1PA6795UKMFR9"), "{err}");
+
+    let mut bad_seller = new_store(ann.id, "not a seller");
+    bad_seller.seller_id = "not a seller".into();
+    assert!(matches!(
+        t.stores().create(bad_seller).await,
+        Err(Error::Invalid {
+            field: "seller_id",
+            ..
+        })
+    ));
+
+    let mut none = new_store(ann.id, "ASELLER");
+    none.marketplaces.clear();
+    assert!(matches!(
+        t.stores().create(none).await,
+        Err(Error::Invalid {
+            field: "marketplaces",
+            ..
+        })
+    ));
+
+    let mut half_client = new_store(ann.id, "ASELLER");
+    half_client.sp_api_client_secret = Some(SecretString::from("s".to_owned()));
+    assert!(matches!(
+        t.stores().create(half_client).await,
+        Err(Error::Invalid { .. })
+    ));
+
+    let nobody = t
+        .stores()
+        .create(new_store(amzsync_domain::UserId(9_999), "ASELLER"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(nobody, Error::NotFound { what: "user" }),
+        "{nobody:?}"
+    );
+
+    assert!(t.stores().list(Scope::All).await.unwrap().is_empty());
+}
+
+async fn the_same_seller_in_the_same_region_is_a_conflict(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    create_store(&t, ann.id, "ASELLER").await;
+    let err = t
+        .stores()
+        .create(new_store(ann.id, "ASELLER"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                constraint: "amazon_stores_seller_region_key"
+            }
+        ),
+        "{err:?}"
+    );
+    // The same seller in Europe is another store.
+    let mut eu = new_store(ann.id, "ASELLER");
+    eu.region = Region::Eu;
+    eu.marketplaces = vec!["DE".parse().unwrap()];
+    t.stores().create(eu).await.unwrap();
+    assert_eq!(t.stores().list(Scope::All).await.unwrap().len(), 2);
+}
+
+async fn rotating_credentials_clears_needs_reauth(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    t.stores()
+        .set_status(store.id, StoreStatus::NeedsReauth, Some("invalid_grant"))
+        .await
+        .unwrap();
+    let marked = t.stores().get(Scope::All, store.id).await.unwrap();
+    assert_eq!(marked.sync_status, StoreStatus::NeedsReauth);
+    assert_eq!(marked.last_sync_error.as_deref(), Some("invalid_grant"));
+    assert!(marked.last_sync_at.is_some());
+
+    let fresh = SecretString::from("Atzr|fresh".to_owned());
+    let rotated = t
+        .stores()
+        .rotate_credentials(Scope::Owner(ann.id), store.id, Some(&fresh), None)
+        .await
+        .unwrap();
+    assert_eq!(rotated.sync_status, StoreStatus::Idle);
+    let creds = t.stores().credentials(Scope::All, store.id).await.unwrap();
+    assert_eq!(
+        creds.sp_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|fresh"
+    );
+    assert_eq!(
+        creds.advertising_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|ads-ASELLER",
+        "kept"
+    );
+}
+
+async fn deactivating_and_deleting_a_store(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let other = create_store(&t, ann.id, "AOTHER").await;
+    let off = t
+        .stores()
+        .set_active(Scope::Owner(ann.id), store.id, false)
+        .await
+        .unwrap();
+    assert!(!off.is_active);
+
+    let task = amzsync_db::NewSyncTask {
+        id: SyncTaskId::new(1, 1),
+        store_id: store.id,
+        kind: SyncKind::Inventory,
+        trigger: Trigger::Manual,
+        window: None,
+    };
+    t.sync_tasks().create(&task).await.unwrap();
+    t.stores()
+        .delete(Scope::Owner(ann.id), store.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.stores().get(Scope::All, store.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        matches!(
+            t.sync_tasks().get(Scope::All, task.id).await,
+            Err(Error::NotFound { .. })
+        ),
+        "cascaded"
+    );
+    assert!(matches!(
+        t.stores().delete(Scope::All, StoreId(store.id.0)).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(t.stores().list(Scope::All).await.unwrap(), vec![other]);
+}

@@ -1,0 +1,416 @@
+use std::sync::Arc;
+
+use amzsync_db::{Error, NewSyncTask, Scope, SyncTaskFilter};
+use amzsync_domain::{
+    Clock, ErrorClass, ManualClock, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger,
+};
+use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
+use chrono::{Duration, TimeZone, Utc};
+
+on_both_engines!(
+    a_second_active_task_of_a_kind_is_refused,
+    concurrent_triggers_leave_exactly_one_task,
+    history_is_filtered_paginated_and_scoped_to_the_tenant,
+    a_task_is_claimed_once_and_reclaimed_after_its_lease_expires,
+    only_failed_tasks_are_retried,
+);
+
+fn task(store: StoreId, kind: SyncKind, n: u128) -> NewSyncTask {
+    NewSyncTask {
+        id: SyncTaskId::new(1_700_000_000_000 + n as u64, n),
+        store_id: store,
+        kind,
+        trigger: Trigger::Manual,
+        window: None,
+    }
+}
+
+async fn a_second_active_task_of_a_kind_is_refused(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let window =
+        SyncWindow::new("2024-05-01".parse().unwrap(), "2024-05-07".parse().unwrap()).unwrap();
+    let first = NewSyncTask {
+        window: Some(window),
+        ..task(store.id, SyncKind::Business, 1)
+    };
+    let created = t.sync_tasks().create(&first).await.unwrap();
+    assert_eq!(created.status, TaskStatus::Pending);
+    assert_eq!(created.window_start, Some(window.start()));
+    assert_eq!(created.window_end, Some(window.end()));
+    assert_eq!(
+        (created.retry_count, created.attempt, created.records_synced),
+        (0, 0, 0)
+    );
+
+    let err = t
+        .sync_tasks()
+        .create(&task(store.id, SyncKind::Business, 2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::SyncAlreadyActive { task_id } if task_id == first.id),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "a sync of this kind is already running for this store (task {})",
+            first.id
+        )
+    );
+
+    // Another kind, or another store, is free.
+    t.sync_tasks()
+        .create(&task(store.id, SyncKind::Inventory, 3))
+        .await
+        .unwrap();
+    let other = create_store(&t, ann.id, "AOTHER").await;
+    t.sync_tasks()
+        .create(&task(other.id, SyncKind::Business, 4))
+        .await
+        .unwrap();
+
+    // Once the first finishes, the kind is free again.
+    t.sync_tasks()
+        .claim(first.id, "w1", Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    t.sync_tasks().succeed(first.id, 10, 0).await.unwrap();
+    t.sync_tasks()
+        .create(&task(store.id, SyncKind::Business, 5))
+        .await
+        .unwrap();
+
+    let missing = t
+        .sync_tasks()
+        .create(&task(StoreId(9_999), SyncKind::Business, 6))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, Error::NotFound { what: "store" }),
+        "{missing:?}"
+    );
+}
+
+async fn concurrent_triggers_leave_exactly_one_task(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let db = Arc::new(t.db.clone());
+    let attempts: Vec<_> = (0..24u128)
+        .map(|n| {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move {
+                db.sync_tasks()
+                    .create(&task(store.id, SyncKind::Advertising, n))
+                    .await
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for a in attempts {
+        match a.await.unwrap() {
+            Ok(task) => won.push(task.id),
+            Err(Error::SyncAlreadyActive { .. }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one trigger wins");
+    let page = t
+        .sync_tasks()
+        .list(Scope::All, &SyncTaskFilter::default(), 1, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].id, won[0]);
+}
+
+async fn history_is_filtered_paginated_and_scoped_to_the_tenant(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let bob = new_user(&db, "bob").await;
+    let a = create_store(&db, ann.id, "ASELLER").await;
+    let b = create_store(&db, bob.id, "BSELLER").await;
+    let mut ann_tasks = Vec::new();
+    for n in 0..7u128 {
+        clock.advance(Duration::minutes(1));
+        let new = task(a.id, SyncKind::Inventory, n);
+        db.sync_tasks().create(&new).await.unwrap();
+        db.sync_tasks()
+            .claim(new.id, "w", clock.now_plus(5))
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            db.sync_tasks().succeed(new.id, 5, 1).await.unwrap();
+        } else {
+            db.sync_tasks()
+                .fail(new.id, ErrorClass::Transient, "timeout")
+                .await
+                .unwrap();
+        }
+        ann_tasks.push(new.id);
+    }
+    clock.advance(Duration::minutes(1));
+    db.sync_tasks()
+        .create(&task(a.id, SyncKind::Business, 100))
+        .await
+        .unwrap();
+    db.sync_tasks()
+        .create(&task(b.id, SyncKind::Inventory, 200))
+        .await
+        .unwrap();
+
+    let all = SyncTaskFilter::default();
+    let anns = db
+        .sync_tasks()
+        .list(Scope::Owner(ann.id), &all, 1, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (anns.total, anns.page, anns.page_size, anns.items.len()),
+        (8, 1, 3, 3)
+    );
+    assert_eq!(anns.items[0].sync_type, SyncKind::Business, "newest first");
+    assert_eq!(anns.items[1].id, ann_tasks[6]);
+    let last = db
+        .sync_tasks()
+        .list(Scope::Owner(ann.id), &all, 3, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        last.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![ann_tasks[1], ann_tasks[0]]
+    );
+    let beyond = db
+        .sync_tasks()
+        .list(Scope::Owner(ann.id), &all, 4, 3)
+        .await
+        .unwrap();
+    assert!(beyond.items.is_empty());
+    assert_eq!(beyond.total, 8);
+
+    let failed = SyncTaskFilter {
+        status: Some(TaskStatus::Failed),
+        ..Default::default()
+    };
+    let f = db
+        .sync_tasks()
+        .list(Scope::Owner(ann.id), &failed, 1, 50)
+        .await
+        .unwrap();
+    assert_eq!(f.total, 3);
+    assert!(f.items.iter().all(|t| t.status == TaskStatus::Failed
+        && t.error_class == Some(ErrorClass::Transient)
+        && t.error_message.as_deref() == Some("timeout")));
+    let succeeded = db
+        .sync_tasks()
+        .list(
+            Scope::All,
+            &SyncTaskFilter {
+                status: Some(TaskStatus::Success),
+                ..Default::default()
+            },
+            1,
+            50,
+        )
+        .await
+        .unwrap();
+    assert!(
+        succeeded
+            .items
+            .iter()
+            .all(|t| t.records_synced == 5 && t.records_failed == 1)
+    );
+    assert!(
+        succeeded
+            .items
+            .iter()
+            .all(|t| t.duration(clock.now()).is_some())
+    );
+
+    let by_kind = SyncTaskFilter {
+        kind: Some(SyncKind::Business),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.sync_tasks()
+            .list(Scope::Owner(ann.id), &by_kind, 1, 50)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let bobs_store = SyncTaskFilter {
+        store_id: Some(b.id),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.sync_tasks()
+            .list(Scope::Owner(ann.id), &bobs_store, 1, 50)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        db.sync_tasks()
+            .list(Scope::Owner(bob.id), &all, 1, 50)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert!(matches!(
+        db.sync_tasks()
+            .get(Scope::Owner(bob.id), ann_tasks[0])
+            .await,
+        Err(Error::NotFound { what: "sync task" })
+    ));
+    assert!(matches!(
+        db.sync_tasks()
+            .retry(Scope::Owner(bob.id), ann_tasks[1])
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+trait Later {
+    fn now_plus(&self, minutes: i64) -> chrono::DateTime<Utc>;
+}
+impl Later for ManualClock {
+    fn now_plus(&self, minutes: i64) -> chrono::DateTime<Utc> {
+        self.now() + Duration::minutes(minutes)
+    }
+}
+
+async fn a_task_is_claimed_once_and_reclaimed_after_its_lease_expires(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let new = task(store.id, SyncKind::Inventory, 1);
+    db.sync_tasks().create(&new).await.unwrap();
+
+    let claimed = db
+        .sync_tasks()
+        .claim(new.id, "worker-a", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.status, TaskStatus::Running);
+    assert_eq!(claimed.attempt, 1);
+    assert_eq!(claimed.lease_owner.as_deref(), Some("worker-a"));
+    assert!(
+        db.sync_tasks()
+            .claim(new.id, "worker-b", clock.now_plus(5))
+            .await
+            .unwrap()
+            .is_none(),
+        "leased"
+    );
+
+    let checkpoint = serde_json::json!({"reports": {"2024-04-30": "50001"}});
+    db.sync_tasks()
+        .record_progress(new.id, 1, 3, Some("report requested"), &checkpoint)
+        .await
+        .unwrap();
+
+    // worker-a dies; after its lease, worker-b takes over and sees the checkpoint.
+    clock.advance(Duration::minutes(6));
+    let again = db
+        .sync_tasks()
+        .claim(new.id, "worker-b", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempt, 2);
+    assert_eq!(again.lease_owner.as_deref(), Some("worker-b"));
+    assert_eq!(again.checkpoint, checkpoint);
+    assert_eq!((again.progress_done, again.progress_total), (1, 3));
+    assert_eq!(
+        again.start_time, claimed.start_time,
+        "the task started when it was first claimed"
+    );
+
+    db.sync_tasks().succeed(new.id, 42, 2).await.unwrap();
+    let done = db.sync_tasks().get(Scope::All, new.id).await.unwrap();
+    assert_eq!(
+        (done.status, done.records_synced, done.records_failed),
+        (TaskStatus::Success, 42, 2)
+    );
+    assert_eq!(done.lease_owner, None);
+    assert!(done.end_time.is_some());
+    assert!(
+        db.sync_tasks()
+            .claim(new.id, "worker-c", clock.now_plus(5))
+            .await
+            .unwrap()
+            .is_none(),
+        "finished"
+    );
+    assert!(matches!(
+        db.sync_tasks().succeed(new.id, 1, 0).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn only_failed_tasks_are_retried(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let first = task(store.id, SyncKind::Business, 1);
+    t.sync_tasks().create(&first).await.unwrap();
+    let pending = t
+        .sync_tasks()
+        .retry(Scope::Owner(ann.id), first.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            pending,
+            Error::Invalid {
+                field: "status",
+                ..
+            }
+        ),
+        "{pending:?}"
+    );
+
+    t.sync_tasks()
+        .claim(first.id, "w", Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    t.sync_tasks()
+        .fail(first.id, ErrorClass::Throttled, "429 QuotaExceeded")
+        .await
+        .unwrap();
+    // While another task of the kind is active, the retry is refused.
+    let second = task(store.id, SyncKind::Business, 2);
+    t.sync_tasks().create(&second).await.unwrap();
+    let busy = t
+        .sync_tasks()
+        .retry(Scope::Owner(ann.id), first.id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(busy, Error::SyncAlreadyActive { task_id } if task_id == second.id),
+        "{busy:?}"
+    );
+
+    t.sync_tasks()
+        .claim(second.id, "w", Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    t.sync_tasks().succeed(second.id, 0, 0).await.unwrap();
+    let retried = t
+        .sync_tasks()
+        .retry(Scope::Owner(ann.id), first.id)
+        .await
+        .unwrap();
+    assert_eq!(retried.status, TaskStatus::Pending);
+    assert_eq!(retried.trigger, Trigger::Retry);
+    assert_eq!(retried.retry_count, 1);
+    assert_eq!(retried.error_class, None);
+    assert_eq!(retried.error_message, None);
+}
