@@ -228,9 +228,7 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
         .iter()
         .filter(|(n, _)| !table.key.contains(n))
         .map(|(n, _)| format!("{n} = {excluded}.{n}"))
-        .chain(std::iter::once(format!(
-            "updated_at = {excluded}.updated_at"
-        )))
+        .chain(std::iter::once(format!("updated_at = {excluded}.updated_at")))
         .collect();
     format!(
         "ON CONFLICT ({}) DO UPDATE SET {}",
@@ -280,13 +278,8 @@ fn sqlite_upsert_sql(table: &Table, rows: usize) -> String {
 
 /// Statement texts are built once per table (and chunk size) and kept for the
 /// life of the process, so sqlx's per-connection statement cache hits.
-fn statement(
-    table: &'static Table,
-    engine: &'static str,
-    build: impl FnOnce() -> String,
-) -> &'static str {
-    static CACHE: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> =
-        OnceLock::new();
+fn statement(table: &'static Table, engine: &'static str, build: impl FnOnce() -> String) -> &'static str {
+    static CACHE: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
@@ -325,9 +318,9 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains("$4::timestamptz"), "{sql}");
-        assert!(sql.contains(
-            "ON CONFLICT (a, b) DO UPDATE SET c = EXCLUDED.c, updated_at = EXCLUDED.updated_at"
-        ));
+        assert!(
+            sql.contains("ON CONFLICT (a, b) DO UPDATE SET c = EXCLUDED.c, updated_at = EXCLUDED.updated_at")
+        );
     }
 
     #[test]

@@ -65,9 +65,7 @@ impl<'r> Decode<'r, Sqlite> for Dec {
         use sqlx::ValueRef;
         let info = value.type_info();
         if <i64 as Type<Sqlite>>::compatible(&info) && info.to_string() == "INTEGER" {
-            return Ok(Dec(Decimal::from(<i64 as Decode<'r, Sqlite>>::decode(
-                value,
-            )?)));
+            return Ok(Dec(Decimal::from(<i64 as Decode<'r, Sqlite>>::decode(value)?)));
         }
         if info.to_string() == "REAL" {
             // Only reached for values SQLite computed itself; the shortest

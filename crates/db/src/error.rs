@@ -20,10 +20,7 @@ pub enum Error {
 
     /// Input that cannot be stored, with the field at fault.
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
 
     /// A stored secret could not be decrypted: wrong key or tampered data.
     #[error("cannot decrypt {column} of store {store_id}: {reason}")]

@@ -42,8 +42,8 @@ impl std::fmt::Debug for Cipher {
 
 impl Cipher {
     pub fn new(key: &SecretBox<[u8; KEY_LEN]>) -> Self {
-        let aead = Aes256Gcm::new_from_slice(key.expose_secret())
-            .expect("a 32-byte key is the AES-256 key length");
+        let aead =
+            Aes256Gcm::new_from_slice(key.expose_secret()).expect("a 32-byte key is the AES-256 key length");
         Self { aead }
     }
 
@@ -113,10 +113,7 @@ mod tests {
     #[test]
     fn a_secret_round_trips() {
         let c = Cipher::new(&Cipher::generate_key());
-        let sealed = c.encrypt(
-            &secret("Atzr|refresh"),
-            "amazon_stores/1/sp_api_refresh_token",
-        );
+        let sealed = c.encrypt(&secret("Atzr|refresh"), "amazon_stores/1/sp_api_refresh_token");
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("Atzr"));
         let open = c
@@ -128,10 +125,7 @@ mod tests {
     #[test]
     fn the_same_secret_encrypts_differently_each_time() {
         let c = Cipher::new(&Cipher::generate_key());
-        assert_ne!(
-            c.encrypt(&secret("x"), "ctx"),
-            c.encrypt(&secret("x"), "ctx")
-        );
+        assert_ne!(c.encrypt(&secret("x"), "ctx"), c.encrypt(&secret("x"), "ctx"));
     }
 
     #[test]
@@ -157,10 +151,7 @@ mod tests {
             CipherError::Authentication
         );
         assert_eq!(c.decrypt("v1:!!!", "ctx").unwrap_err(), CipherError::Format);
-        assert_eq!(
-            c.decrypt("plaintext", "ctx").unwrap_err(),
-            CipherError::Format
-        );
+        assert_eq!(c.decrypt("plaintext", "ctx").unwrap_err(), CipherError::Format);
     }
 
     #[test]

@@ -254,11 +254,7 @@ impl Snapshots<'_> {
     }
 
     /// A store's inventory on one day, by marketplace and SKU.
-    pub async fn inventory_on(
-        &self,
-        store: StoreId,
-        date: NaiveDate,
-    ) -> Result<Vec<Stamped<InventoryRow>>> {
+    pub async fn inventory_on(&self, store: StoreId, date: NaiveDate) -> Result<Vec<Stamped<InventoryRow>>> {
         let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(
             "SELECT store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
                 fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,

@@ -110,8 +110,7 @@ struct StoreRow {
     updated_at: DateTime<Utc>,
 }
 
-const STORE_COLUMNS: &str =
-    "s.id, s.user_id, s.store_name, s.region, s.marketplace_id, s.seller_id,
+const STORE_COLUMNS: &str = "s.id, s.user_id, s.store_name, s.region, s.marketplace_id, s.seller_id,
     s.sp_api_refresh_token IS NOT NULL AS has_sp,
     s.advertising_api_refresh_token IS NOT NULL AS has_ads,
     s.sp_api_client_id,
@@ -171,10 +170,7 @@ impl NewStore {
             );
         }
         if self.marketplaces.is_empty() {
-            return invalid(
-                "marketplaces",
-                "a store needs at least one marketplace".into(),
-            );
+            return invalid("marketplaces", "a store needs at least one marketplace".into());
         }
         if let Some(m) = self.marketplaces.iter().find(|m| m.region() != self.region) {
             return invalid(
@@ -313,10 +309,7 @@ impl Stores<'_> {
     }
 
     /// Marketplace ids per store, each store's primary marketplace first.
-    async fn marketplaces_of(
-        &self,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+    async fn marketplaces_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<String>>> {
         let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
         if ids.is_empty() {
             return Ok(out);
@@ -362,12 +355,7 @@ impl Stores<'_> {
     /// The decrypted secrets of a store. A wrong key or an altered value is an
     /// error naming the store and the column, never garbage.
     pub async fn credentials(&self, scope: Scope, id: StoreId) -> Result<StoreCredentials> {
-        type Sealed = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
+        type Sealed = (Option<String>, Option<String>, Option<String>, Option<String>);
         let row: Option<Sealed> = on_pool!(self.0, p => sqlx::query_as(
             "SELECT sp_api_refresh_token, advertising_api_refresh_token, sp_api_client_id, sp_api_client_secret
              FROM amazon_stores WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
@@ -409,8 +397,7 @@ impl Stores<'_> {
         advertising_api_refresh_token: Option<&SecretString>,
     ) -> Result<Store> {
         let cipher = &self.0.cipher;
-        let sp =
-            sp_api_refresh_token.map(|s| cipher.encrypt(s, &context(id, "sp_api_refresh_token")));
+        let sp = sp_api_refresh_token.map(|s| cipher.encrypt(s, &context(id, "sp_api_refresh_token")));
         let ads = advertising_api_refresh_token
             .map(|s| cipher.encrypt(s, &context(id, "advertising_api_refresh_token")));
         let now = self.0.now();
@@ -457,12 +444,7 @@ impl Stores<'_> {
     }
 
     /// Records where the store stands after a sync (the engine calls this).
-    pub async fn set_status(
-        &self,
-        id: StoreId,
-        status: StoreStatus,
-        error: Option<&str>,
-    ) -> Result<()> {
+    pub async fn set_status(&self, id: StoreId, status: StoreStatus, error: Option<&str>) -> Result<()> {
         let now = self.0.now();
         on_pool!(self.0, p => sqlx::query(
             "UPDATE amazon_stores SET sync_status = $1, last_sync_error = $2,

@@ -265,10 +265,7 @@ impl SyncTasks<'_> {
                 .await?;
             (total, rows)
         });
-        let items = rows
-            .into_iter()
-            .map(SyncTask::try_from)
-            .collect::<Result<_>>()?;
+        let items = rows.into_iter().map(SyncTask::try_from).collect::<Result<_>>()?;
         Ok(Page {
             total,
             page,
@@ -335,23 +332,10 @@ impl SyncTasks<'_> {
     }
 
     /// Marks a running task successful with its counts.
-    pub async fn succeed(
-        &self,
-        id: SyncTaskId,
-        records_synced: i64,
-        records_failed: i64,
-    ) -> Result<()> {
+    pub async fn succeed(&self, id: SyncTaskId, records_synced: i64, records_failed: i64) -> Result<()> {
         let now = self.0.now();
-        self.finish(
-            id,
-            "success",
-            now,
-            records_synced,
-            records_failed,
-            None,
-            None,
-        )
-        .await
+        self.finish(id, "success", now, records_synced, records_failed, None, None)
+            .await
     }
 
     /// Marks a running task failed with why.
@@ -403,10 +387,7 @@ impl SyncTasks<'_> {
         if task.status != TaskStatus::Failed {
             return Err(Error::Invalid {
                 field: "status",
-                message: format!(
-                    "only a failed task can be retried; this one is {}",
-                    task.status
-                ),
+                message: format!("only a failed task can be retried; this one is {}", task.status),
             });
         }
         let now = self.0.now();

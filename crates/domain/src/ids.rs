@@ -79,12 +79,10 @@ impl fmt::Display for SyncTaskId {
 impl FromStr for SyncTaskId {
     type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ulid::from_string(s.trim())
-            .map(Self)
-            .map_err(|_| ParseIdError {
-                what: "sync task id (a 26-character ULID)",
-                input: s.to_owned(),
-            })
+        Ulid::from_string(s.trim()).map(Self).map_err(|_| ParseIdError {
+            what: "sync task id (a 26-character ULID)",
+            input: s.to_owned(),
+        })
     }
 }
 

@@ -66,53 +66,17 @@ pub struct Marketplace {
 // The official ids (PROTOCOL.md §2.2). Beware a wrong Polish id that circulates
 // in third-party code (`A1C3SOZ6ARJ6G9`); the official one is below.
 const MARKETPLACES: &[Marketplace] = &[
-    mk(
-        "ATVPDKIKX0DER",
-        "US",
-        Region::Na,
-        "USD",
-        "America/Los_Angeles",
-    ),
-    mk(
-        "A2EUQ1WTGCTBG2",
-        "CA",
-        Region::Na,
-        "CAD",
-        "America/Los_Angeles",
-    ),
-    mk(
-        "A1AM78C64UM0Y8",
-        "MX",
-        Region::Na,
-        "MXN",
-        "America/Los_Angeles",
-    ),
-    mk(
-        "A2Q3Y263D00KWC",
-        "BR",
-        Region::Na,
-        "BRL",
-        "America/Sao_Paulo",
-    ),
+    mk("ATVPDKIKX0DER", "US", Region::Na, "USD", "America/Los_Angeles"),
+    mk("A2EUQ1WTGCTBG2", "CA", Region::Na, "CAD", "America/Los_Angeles"),
+    mk("A1AM78C64UM0Y8", "MX", Region::Na, "MXN", "America/Los_Angeles"),
+    mk("A2Q3Y263D00KWC", "BR", Region::Na, "BRL", "America/Sao_Paulo"),
     mk("A1F83G8C2ARO7P", "GB", Region::Eu, "GBP", "Europe/London"),
     mk("A1PA6795UKMFR9", "DE", Region::Eu, "EUR", "Europe/Paris"),
     mk("A13V1IB3VIYZZH", "FR", Region::Eu, "EUR", "Europe/Paris"),
     mk("APJ6JRA9NG5V4", "IT", Region::Eu, "EUR", "Europe/Paris"),
     mk("A1RKKUPIHCS9HS", "ES", Region::Eu, "EUR", "Europe/Paris"),
-    mk(
-        "A1805IZSGTT6HS",
-        "NL",
-        Region::Eu,
-        "EUR",
-        "Europe/Amsterdam",
-    ),
-    mk(
-        "A2NODRKZP88ZB9",
-        "SE",
-        Region::Eu,
-        "SEK",
-        "Europe/Stockholm",
-    ),
+    mk("A1805IZSGTT6HS", "NL", Region::Eu, "EUR", "Europe/Amsterdam"),
+    mk("A2NODRKZP88ZB9", "SE", Region::Eu, "SEK", "Europe/Stockholm"),
     mk("A1C3SOZRARQ6R3", "PL", Region::Eu, "PLN", "Europe/Warsaw"),
     mk("A33AVAJ2PDY3EV", "TR", Region::Eu, "TRY", "Europe/Istanbul"),
     mk("A2VIGQ35RCS4UG", "AE", Region::Eu, "AED", "Asia/Dubai"),
@@ -121,21 +85,9 @@ const MARKETPLACES: &[Marketplace] = &[
     mk("A21TJRUUN4KGV", "IN", Region::Eu, "INR", "Asia/Kolkata"),
     mk("AMEN7PMS3EDWL", "BE", Region::Eu, "EUR", "Europe/Brussels"),
     mk("A28R8C7NBKEWEA", "IE", Region::Eu, "EUR", "Europe/Dublin"),
-    mk(
-        "AE08WJ6YKNBMC",
-        "ZA",
-        Region::Eu,
-        "ZAR",
-        "Africa/Johannesburg",
-    ),
+    mk("AE08WJ6YKNBMC", "ZA", Region::Eu, "ZAR", "Africa/Johannesburg"),
     mk("A1VC38T7YXB528", "JP", Region::Fe, "JPY", "Asia/Tokyo"),
-    mk(
-        "A39IBJ37TRP1C6",
-        "AU",
-        Region::Fe,
-        "AUD",
-        "Australia/Sydney",
-    ),
+    mk("A39IBJ37TRP1C6", "AU", Region::Fe, "AUD", "Australia/Sydney"),
     mk("A19VAU5U5O7RUS", "SG", Region::Fe, "SGD", "Asia/Singapore"),
 ];
 
@@ -156,9 +108,7 @@ const fn mk(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not a known Amazon marketplace id or country code (for example ATVPDKIKX0DER or US)"
-)]
+#[error("{0:?} is not a known Amazon marketplace id or country code (for example ATVPDKIKX0DER or US)")]
 pub struct ParseMarketplaceError(pub String);
 
 impl Marketplace {

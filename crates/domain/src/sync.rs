@@ -135,10 +135,7 @@ mod tests {
 
     #[test]
     fn kinds_accept_the_rest_path_spelling() {
-        assert_eq!(
-            "business-reports".parse::<SyncKind>(),
-            Ok(SyncKind::Business)
-        );
+        assert_eq!("business-reports".parse::<SyncKind>(), Ok(SyncKind::Business));
         assert_eq!(SyncKind::Business.as_str(), "business");
     }
 

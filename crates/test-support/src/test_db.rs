@@ -8,7 +8,7 @@ use sqlx::{Connection, PgConnection};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Advisory lock serializing template creation across test processes.
-const TEMPLATE_LOCK: i64 = 0x616d_7a73_796e_63;
+const TEMPLATE_LOCK: i64 = 0x0061_6d7a_7379_6e63;
 
 /// A migrated database that exists for one test and is removed after it.
 pub struct TestDb {
@@ -56,8 +56,8 @@ impl TestDb {
 
     /// A new PostgreSQL database cloned from the migrated template.
     pub async fn postgres() -> Self {
-        let admin_url = std::env::var("AMZSYNC_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let admin_url =
+            std::env::var("AMZSYNC_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
         let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!(
                 "cannot reach PostgreSQL at {admin_url} ({e}); start it with scripts/services.sh \
@@ -91,11 +91,7 @@ impl TestDb {
             .expect("connecting to the test database");
         TestDb {
             db,
-            location: Location::Postgres {
-                admin_url,
-                url,
-                name,
-            },
+            location: Location::Postgres { admin_url, url, name },
         }
     }
 
@@ -129,10 +125,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Location::Postgres {
-            admin_url, name, ..
-        } = &self.location
-        else {
+        let Location::Postgres { admin_url, name, .. } = &self.location else {
             return;
         };
         let (admin_url, name) = (admin_url.clone(), name.clone());
@@ -187,12 +180,11 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
         .execute(&mut *admin)
         .await
         .unwrap();
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(&template)
-            .fetch_one(&mut *admin)
-            .await
-            .unwrap();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&template)
+        .fetch_one(&mut *admin)
+        .await
+        .unwrap();
     let result = async {
         if exists {
             return Ok(());
@@ -205,23 +197,33 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
         .fetch_all(&mut *admin)
         .await?;
         for old in stale {
-            sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{old}" WITH (FORCE)"#)))
-                .execute(&mut *admin)
-                .await?;
-        }
-        let building = format!("{template}_building");
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#)))
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                r#"DROP DATABASE IF EXISTS "{old}" WITH (FORCE)"#
+            )))
             .execute(&mut *admin)
             .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{building}""#))).execute(&mut *admin).await?;
-        let db = Db::connect_postgres(&database_url(admin_url, &building), 1, test_cipher()).await.map_err(other)?;
+        }
+        let building = format!("{template}_building");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#
+        )))
+        .execute(&mut *admin)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{building}""#)))
+            .execute(&mut *admin)
+            .await?;
+        let db = Db::connect_postgres(&database_url(admin_url, &building), 1, test_cipher())
+            .await
+            .map_err(other)?;
         db.migrate().await.map_err(other)?;
         db.close().await;
         // Renamed only once complete, so a crash mid-migration leaves no
         // half-built template behind to be cloned.
-        sqlx::query(sqlx::AssertSqlSafe(format!(r#"ALTER DATABASE "{building}" RENAME TO "{template}""#)))
-            .execute(&mut *admin)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"ALTER DATABASE "{building}" RENAME TO "{template}""#
+        )))
+        .execute(&mut *admin)
+        .await?;
         Ok::<(), sqlx::Error>(())
     }
     .await;

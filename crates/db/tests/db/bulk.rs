@@ -59,10 +59,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
     upsert(&db, &first).await;
     let stored = db.snapshots().inventory_on(store, day()).await.unwrap();
     assert_eq!(stored.len(), 1_237);
-    assert_eq!(
-        stored.iter().map(|s| s.row.clone()).collect::<Vec<_>>(),
-        first
-    );
+    assert_eq!(stored.iter().map(|s| s.row.clone()).collect::<Vec<_>>(), first);
     let inserted_at = stored[0].created_at;
     assert!(
         stored
@@ -75,14 +72,11 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
     upsert(&db, &first).await;
     let again = db.snapshots().inventory_on(store, day()).await.unwrap();
     assert_eq!(again.len(), 1_237);
-    assert_eq!(
-        again.iter().map(|s| s.row.clone()).collect::<Vec<_>>(),
-        first
-    );
+    assert_eq!(again.iter().map(|s| s.row.clone()).collect::<Vec<_>>(), first);
     assert!(
-        again.iter().all(
-            |s| s.created_at == inserted_at && s.updated_at == inserted_at + Duration::hours(1)
-        )
+        again
+            .iter()
+            .all(|s| s.created_at == inserted_at && s.updated_at == inserted_at + Duration::hours(1))
     );
 
     // Mixed batch: 300 changed rows, 100 new ones.
@@ -102,7 +96,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
             inventory(store, n, 10)
         };
         assert_eq!(s.row, expected);
-        let touched = n < 300 || n >= 5_000;
+        let touched = !(300..5_000).contains(&n);
         let expected_update = inserted_at + Duration::hours(if touched { 2 } else { 1 });
         assert_eq!(s.updated_at, expected_update, "{}", s.row.sku);
         let expected_created = if n >= 5_000 {
@@ -122,11 +116,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
         .collect();
     upsert(&db, &next).await;
     assert_eq!(
-        db.snapshots()
-            .inventory_on(store, day())
-            .await
-            .unwrap()
-            .len(),
+        db.snapshots().inventory_on(store, day()).await.unwrap().len(),
         1_337
     );
     assert_eq!(
@@ -211,9 +201,7 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
         units_7d: 3,
     }];
     let mut tx = t.begin().await.unwrap();
-    Snapshots::upsert_business(&mut tx, &business)
-        .await
-        .unwrap();
+    Snapshots::upsert_business(&mut tx, &business).await.unwrap();
     Snapshots::upsert_ads(&mut tx, &ads).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -250,11 +238,5 @@ async fn a_rolled_back_upsert_leaves_nothing(t: TestDb) {
     let mut tx = t.begin().await.unwrap();
     Snapshots::upsert_inventory(&mut tx, &rows).await.unwrap();
     tx.rollback().await.unwrap();
-    assert!(
-        t.snapshots()
-            .inventory_on(store, day())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(t.snapshots().inventory_on(store, day()).await.unwrap().is_empty());
 }

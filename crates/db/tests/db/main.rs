@@ -30,11 +30,7 @@ async fn raw_execute(db: &Db, sql: &'static str, binds: &[&str]) {
 
 async fn raw_text(db: &Db, sql: &'static str, bind: i64) -> String {
     if let Some(p) = db.sqlite_pool() {
-        sqlx::query_scalar(sql)
-            .bind(bind)
-            .fetch_one(p)
-            .await
-            .unwrap()
+        sqlx::query_scalar(sql).bind(bind).fetch_one(p).await.unwrap()
     } else {
         sqlx::query_scalar(sql)
             .bind(bind)

@@ -89,10 +89,7 @@ async fn postgres_schema(t: &TestDb) -> Schema {
         .fetch_all(p)
         .await
         .unwrap();
-        out.insert(
-            table,
-            (columns.into_iter().collect(), keys.into_iter().collect()),
-        );
+        out.insert(table, (columns.into_iter().collect(), keys.into_iter().collect()));
     }
     out
 }
@@ -123,9 +120,7 @@ async fn both_engines_have_the_same_tables_columns_and_unique_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_twice_changes_nothing() {
     for t in [TestDb::sqlite().await, TestDb::postgres().await] {
-        t.migrate()
-            .await
-            .expect("a second migration run is a no-op");
+        t.migrate().await.expect("a second migration run is a no-op");
         t.ping().await.unwrap();
     }
 }

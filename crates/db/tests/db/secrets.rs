@@ -31,10 +31,7 @@ async fn a_wrong_key_names_the_store(t: TestDb) {
         }
         other => panic!("expected a secret error, got {other:?}"),
     }
-    assert!(
-        err.to_string().contains(&format!("store {}", store.id)),
-        "{err}"
-    );
+    assert!(err.to_string().contains(&format!("store {}", store.id)), "{err}");
     other_key.close().await;
 }
 
@@ -57,11 +54,7 @@ async fn a_tampered_secret_names_the_store_and_column(t: TestDb) {
         &[&tampered, "ASELLER"],
     )
     .await;
-    let err = t
-        .stores()
-        .credentials(Scope::All, store.id)
-        .await
-        .unwrap_err();
+    let err = t.stores().credentials(Scope::All, store.id).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -90,11 +83,7 @@ async fn a_secret_copied_to_another_store_does_not_decrypt(t: TestDb) {
         &[&sealed, "ATHIEF"],
     )
     .await;
-    let err = t
-        .stores()
-        .credentials(Scope::All, thief.id)
-        .await
-        .unwrap_err();
+    let err = t.stores().credentials(Scope::All, thief.id).await.unwrap_err();
     assert!(
         matches!(err, Error::Secret { store_id, reason: CipherError::Authentication, .. } if store_id == thief.id),
         "{err:?}"

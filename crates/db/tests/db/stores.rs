@@ -179,10 +179,7 @@ async fn invalid_stores_are_refused_and_nothing_is_written(t: TestDb) {
         .create(new_store(amzsync_domain::UserId(9_999), "ASELLER"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(nobody, Error::NotFound { what: "user" }),
-        "{nobody:?}"
-    );
+    assert!(matches!(nobody, Error::NotFound { what: "user" }), "{nobody:?}");
 
     assert!(t.stores().list(Scope::All).await.unwrap().is_empty());
 }
@@ -190,11 +187,7 @@ async fn invalid_stores_are_refused_and_nothing_is_written(t: TestDb) {
 async fn the_same_seller_in_the_same_region_is_a_conflict(t: TestDb) {
     let ann = new_user(&t, "ann").await;
     create_store(&t, ann.id, "ASELLER").await;
-    let err = t
-        .stores()
-        .create(new_store(ann.id, "ASELLER"))
-        .await
-        .unwrap_err();
+    let err = t.stores().create(new_store(ann.id, "ASELLER")).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -232,10 +225,7 @@ async fn rotating_credentials_clears_needs_reauth(t: TestDb) {
         .unwrap();
     assert_eq!(rotated.sync_status, StoreStatus::Idle);
     let creds = t.stores().credentials(Scope::All, store.id).await.unwrap();
-    assert_eq!(
-        creds.sp_api_refresh_token.unwrap().expose_secret(),
-        "Atzr|fresh"
-    );
+    assert_eq!(creds.sp_api_refresh_token.unwrap().expose_secret(), "Atzr|fresh");
     assert_eq!(
         creds.advertising_api_refresh_token.unwrap().expose_secret(),
         "Atzr|ads-ASELLER",
@@ -262,10 +252,7 @@ async fn deactivating_and_deleting_a_store(t: TestDb) {
         window: None,
     };
     t.sync_tasks().create(&task).await.unwrap();
-    t.stores()
-        .delete(Scope::Owner(ann.id), store.id)
-        .await
-        .unwrap();
+    t.stores().delete(Scope::Owner(ann.id), store.id).await.unwrap();
     assert!(matches!(
         t.stores().get(Scope::All, store.id).await,
         Err(Error::NotFound { .. })

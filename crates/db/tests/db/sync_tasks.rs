@@ -28,8 +28,7 @@ fn task(store: StoreId, kind: SyncKind, n: u128) -> NewSyncTask {
 async fn a_second_active_task_of_a_kind_is_refused(t: TestDb) {
     let ann = new_user(&t, "ann").await;
     let store = create_store(&t, ann.id, "ASELLER").await;
-    let window =
-        SyncWindow::new("2024-05-01".parse().unwrap(), "2024-05-07".parse().unwrap()).unwrap();
+    let window = SyncWindow::new("2024-05-01".parse().unwrap(), "2024-05-07".parse().unwrap()).unwrap();
     let first = NewSyncTask {
         window: Some(window),
         ..task(store.id, SyncKind::Business, 1)
@@ -223,12 +222,7 @@ async fn history_is_filtered_paginated_and_scoped_to_the_tenant(t: TestDb) {
             .iter()
             .all(|t| t.records_synced == 5 && t.records_failed == 1)
     );
-    assert!(
-        succeeded
-            .items
-            .iter()
-            .all(|t| t.duration(clock.now()).is_some())
-    );
+    assert!(succeeded.items.iter().all(|t| t.duration(clock.now()).is_some()));
 
     let by_kind = SyncTaskFilter {
         kind: Some(SyncKind::Business),
@@ -263,15 +257,11 @@ async fn history_is_filtered_paginated_and_scoped_to_the_tenant(t: TestDb) {
         1
     );
     assert!(matches!(
-        db.sync_tasks()
-            .get(Scope::Owner(bob.id), ann_tasks[0])
-            .await,
+        db.sync_tasks().get(Scope::Owner(bob.id), ann_tasks[0]).await,
         Err(Error::NotFound { what: "sync task" })
     ));
     assert!(matches!(
-        db.sync_tasks()
-            .retry(Scope::Owner(bob.id), ann_tasks[1])
-            .await,
+        db.sync_tasks().retry(Scope::Owner(bob.id), ann_tasks[1]).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -367,13 +357,7 @@ async fn only_failed_tasks_are_retried(t: TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            pending,
-            Error::Invalid {
-                field: "status",
-                ..
-            }
-        ),
+        matches!(pending, Error::Invalid { field: "status", .. }),
         "{pending:?}"
     );
 

@@ -36,10 +36,7 @@ async fn user_names_are_unique_and_validated(t: TestDb) {
         "{dup:?}"
     );
     let empty = t.users().create("   ", false).await.unwrap_err();
-    assert!(
-        matches!(empty, Error::Invalid { field: "name", .. }),
-        "{empty:?}"
-    );
+    assert!(matches!(empty, Error::Invalid { field: "name", .. }), "{empty:?}");
     assert_eq!(t.users().list().await.unwrap().len(), 1);
 }
 

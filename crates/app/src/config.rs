@@ -1,0 +1,307 @@
+//! `app::Config`: defaults in code, then an optional TOML file (`--config` or
+//! `AMZSYNC_CONFIG`), then `AMZSYNC_…` environment variables (`__` nests). Values
+//! are parsed into real types here, so a bad one stops start-up naming its key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use serde::{Deserialize, Serialize};
+
+use amzsync_db::{Cipher, KEY_LEN};
+
+/// Everything amzsync can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded mode keeps its SQLite file and generated key.
+    pub data_dir: PathBuf,
+    /// `postgres://…` switches to PostgreSQL; `sqlite://path` names another
+    /// SQLite file. Unset: `<data_dir>/amzsync.db`.
+    pub database_url: Option<String>,
+    /// Connections per process to PostgreSQL.
+    pub database_max_connections: u32,
+    /// Key for stores' secrets: 32 bytes, base64. Every process of one
+    /// deployment must share it.
+    #[serde(serialize_with = "redact")]
+    pub encryption_key: Option<SecretString>,
+    /// A file holding the key (base64), as an alternative to `encryption_key`.
+    pub encryption_key_file: Option<PathBuf>,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn redact<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("amzsync-data"),
+            database_url: None,
+            database_max_connections: 10,
+            encryption_key: None,
+            encryption_key_file: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Where the data lives, decided from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// Environment variables with our prefix that are not configuration keys:
+/// the config file's path, CLI inputs and the test harness's settings.
+fn is_config_key(key: &str) -> bool {
+    !(key == "config"
+        || key == "log"
+        || key.starts_with("store_")
+        || key.starts_with("test_")
+        || key.starts_with("bench_"))
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` (or `AMZSYNC_CONFIG`), then
+    /// the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("AMZSYNC_CONFIG").map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &file {
+            if !path.is_file() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("AMZSYNC_")
+                .split("__")
+                .filter(|k| is_config_key(&k.as_str().to_ascii_lowercase())),
+        );
+        let config: Config = figment.extract().map_err(|e| {
+            // figment names the key and where its value came from; keep all of it on one line.
+            let all: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            anyhow::anyhow!("invalid configuration: {}", all.join("; "))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database_url
+            && !["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|p| url.starts_with(p))
+        {
+            bail!(
+                "invalid configuration: database_url must start with postgres://, postgresql:// or sqlite: (got {url:?})"
+            );
+        }
+        if self.database_max_connections == 0 {
+            bail!("invalid configuration: database_max_connections must be at least 1");
+        }
+        if let Some(key) = &self.encryption_key {
+            decode_key(key.expose_secret()).context("invalid configuration: encryption_key")?;
+        }
+        Ok(())
+    }
+
+    pub fn database(&self) -> Database {
+        match self.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres") => Database::Postgres(url.to_owned()),
+            Some(url) => {
+                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+                Database::Sqlite(PathBuf::from(path))
+            }
+            None => Database::Sqlite(self.data_dir.join("amzsync.db")),
+        }
+    }
+
+    /// The cipher for stores' secrets. In the embedded default, a key file is
+    /// generated in the data directory on first use (mode 0600). With
+    /// PostgreSQL the key must be configured: processes on other machines could
+    /// not read a file generated here, and secrets they wrote would be lost.
+    pub fn cipher(&self) -> anyhow::Result<Cipher> {
+        if let Some(key) = &self.encryption_key {
+            return Ok(Cipher::new(&decode_key(key.expose_secret())?));
+        }
+        let (path, may_create) = match (&self.encryption_key_file, self.database()) {
+            (Some(path), _) => (path.clone(), false),
+            (None, Database::Sqlite(_)) => (self.data_dir.join("encryption.key"), true),
+            (None, Database::Postgres(_)) => bail!(
+                "invalid configuration: encryption_key (or encryption_key_file) is required with PostgreSQL, \
+                 so every process of the deployment encrypts with the same key; generate one with \
+                 `head -c 32 /dev/urandom | base64`"
+            ),
+        };
+        if !path.exists() && may_create {
+            write_new_key(&path)?;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the encryption key file {}", path.display()))?;
+        let key =
+            decode_key(text.trim()).with_context(|| format!("encryption key file {}", path.display()))?;
+        Ok(Cipher::new(&key))
+    }
+}
+
+fn decode_key(text: &str) -> anyhow::Result<SecretBox<[u8; KEY_LEN]>> {
+    let raw = STANDARD.decode(text.trim()).context("must be base64")?;
+    let bytes: [u8; KEY_LEN] = raw
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("must be {KEY_LEN} bytes once base64-decoded, got {}", raw.len()))?;
+    Ok(SecretBox::new(Box::new(bytes)))
+}
+
+fn write_new_key(path: &Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let key = Cipher::generate_key();
+    // create_new: never overwrite a key, or every stored secret becomes unreadable.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating the encryption key file {}", path.display()))?;
+    writeln!(file, "{}", STANDARD.encode(key.expose_secret()))?;
+    file.sync_all()?;
+    tracing::info!(path = %path.display(), "generated a new encryption key; back it up with the database");
+    Ok(())
+}
+
+#[cfg(test)]
+// figment's Jail hands closures its own large error type; nothing to shrink here.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn no_configuration_means_a_sqlite_file_in_the_data_dir() {
+        Jail::expect_with(|_| {
+            let c = Config::load(None).unwrap();
+            assert_eq!(
+                c.database(),
+                Database::Sqlite(PathBuf::from("amzsync-data/amzsync.db"))
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_is_overridden_by_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "amzsync.toml",
+                "data_dir = \"/from/file\"\ndatabase_max_connections = 3\n",
+            )?;
+            jail.set_env("AMZSYNC_DATA_DIR", "/from/env");
+            let c = Config::load(Some(Path::new("amzsync.toml"))).unwrap();
+            assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+            assert_eq!(c.database_max_connections, 3);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_postgres_url_switches_engines() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_DATABASE_URL", "postgres://u@h/db");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.database(), Database::Postgres("postgres://u@h/db".into()));
+            let err = c.cipher().unwrap_err().to_string();
+            assert!(err.contains("encryption_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_DATABASE_MAX_CONNECTIONS", "many");
+            let err = format!("{:#}", Config::load(None).unwrap_err()).to_lowercase();
+            assert!(err.contains("database_max_connections"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_DATABASE_URL", "mysql://x");
+            let err = format!("{:#}", Config::load(None).unwrap_err());
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_ENCRYPTION_KEY", "c2hvcnQ=");
+            let err = format!("{:#}", Config::load(None).unwrap_err());
+            assert!(
+                err.contains("encryption_key") && err.contains("32 bytes"),
+                "{err}"
+            );
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("amzsync.toml", "data_dri = \"typo\"\n")?;
+            let err = format!("{:#}", Config::load(Some(Path::new("amzsync.toml"))).unwrap_err());
+            assert!(err.contains("data_dri"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_embedded_key_file_is_created_once_and_private() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_DATA_DIR", "data");
+            let c = Config::load(None).unwrap();
+            let first = c.cipher().unwrap();
+            let sealed = first.encrypt(&SecretString::from("x".to_owned()), "ctx");
+            let second = c.cipher().unwrap();
+            assert_eq!(
+                second.decrypt(&sealed, "ctx").unwrap().expose_secret(),
+                "x",
+                "the same key is reused"
+            );
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata("data/encryption.key")
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_ENCRYPTION_KEY", STANDARD.encode([7u8; 32]));
+            let c = Config::load(None).unwrap();
+            let shown = format!("{c:?}");
+            assert!(!shown.contains(&STANDARD.encode([7u8; 32])), "{shown}");
+            Ok(())
+        });
+    }
+}
