@@ -86,4 +86,23 @@ impl Error {
             None => Error::Other(err),
         }
     }
+
+    /// The same, for a write whose only foreign key points at `what`: a
+    /// violation means the referenced row does not exist.
+    pub(crate) fn from_write_referencing(err: sqlx::Error, what: &'static str) -> Self {
+        match err {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => Error::NotFound { what },
+            other => Error::from_write(other),
+        }
+    }
+}
+
+/// An update or delete by key that changed no row found nothing (or nothing
+/// the caller's scope may touch).
+pub(crate) fn one_changed(rows: u64, what: &'static str) -> crate::Result<()> {
+    if rows == 0 {
+        Err(Error::NotFound { what })
+    } else {
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::db::{on_pool, on_tx};
+use crate::error::one_changed;
 use crate::{Db, Error, Result, Scope};
 
 /// What a new store is made of. Marketplaces: the first is the primary one.
@@ -234,12 +235,7 @@ impl Stores<'_> {
         .bind(now)
         .fetch_one(c)
         .await)
-        .map_err(|e| match Error::from_write(e) {
-            Error::Other(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                Error::NotFound { what: "user" }
-            }
-            other => other,
-        })?;
+        .map_err(|e| Error::from_write_referencing(e, "user"))?;
         let store = StoreId(id);
         let seal = |s: &SecretString, col: &str| cipher.encrypt(s, &context(store, col));
         let sp = seal(&new.sp_api_refresh_token, "sp_api_refresh_token");
@@ -417,9 +413,7 @@ impl Stores<'_> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(Error::NotFound { what: "store" });
-        }
+        one_changed(changed, "store")?;
         self.get(scope, id).await
     }
 
@@ -437,9 +431,7 @@ impl Stores<'_> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(Error::NotFound { what: "store" });
-        }
+        one_changed(changed, "store")?;
         self.get(scope, id).await
     }
 
@@ -472,9 +464,7 @@ impl Stores<'_> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(Error::NotFound { what: "store" });
-        }
+        one_changed(changed, "store")?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::db::on_pool;
-use crate::error::unique_violation;
+use crate::error::{one_changed, unique_violation};
 use crate::{Db, Error, Result, Scope};
 
 #[derive(Debug, Clone)]
@@ -372,12 +372,7 @@ impl SyncTasks<'_> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(Error::NotFound {
-                what: "running sync task",
-            });
-        }
-        Ok(())
+        one_changed(changed, "running sync task")
     }
 
     /// Puts a failed task back in the queue (FR-5 retry). Refused with

@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::on_pool;
+use crate::error::one_changed;
 use crate::{Db, Error, Result, User};
 
 /// Every token starts with this, so leaked tokens are easy to recognise in
@@ -82,12 +83,7 @@ impl Tokens<'_> {
         .bind(now)
         .fetch_one(p)
         .await)
-        .map_err(|e| match Error::from_write(e) {
-            Error::Other(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                Error::NotFound { what: "user" }
-            }
-            other => other,
-        })?;
+        .map_err(|e| Error::from_write_referencing(e, "user"))?;
         Ok((row.into(), SecretString::from(plaintext)))
     }
 
@@ -127,10 +123,7 @@ impl Tokens<'_> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
-        if done == 0 {
-            return Err(Error::NotFound { what: "token" });
-        }
-        Ok(())
+        one_changed(done, "token")
     }
 
     pub async fn list(&self, user: UserId) -> Result<Vec<ApiToken>> {

@@ -107,6 +107,16 @@ fn parse_id(id: &str) -> anyhow::Result<StoreId> {
     Ok(id.parse::<StoreId>()?)
 }
 
+/// The store a command names, or an error naming it.
+async fn find(db: &Db, id: &str) -> anyhow::Result<Store> {
+    let id = parse_id(id)?;
+    db.stores()
+        .get(Scope::All, id)
+        .await
+        .map_err(explain)
+        .with_context(|| format!("store {id}"))
+}
+
 /// A data-layer error in words for the person at the terminal.
 pub fn explain(e: Error) -> anyhow::Error {
     match e {
@@ -147,13 +157,7 @@ impl StoresCommand {
                 Ok(())
             }
             StoresCommand::Show { id, json } => {
-                let id = parse_id(&id)?;
-                let store = db
-                    .stores()
-                    .get(Scope::All, id)
-                    .await
-                    .map_err(explain)
-                    .with_context(|| format!("store {id}"))?;
+                let store = find(db, &id).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&store)?);
                 } else {
@@ -164,13 +168,8 @@ impl StoresCommand {
             StoresCommand::Deactivate { id } => set_active(db, &id, false).await,
             StoresCommand::Activate { id } => set_active(db, &id, true).await,
             StoresCommand::Remove { id, yes } => {
-                let id = parse_id(&id)?;
-                let store = db
-                    .stores()
-                    .get(Scope::All, id)
-                    .await
-                    .map_err(explain)
-                    .with_context(|| format!("store {id}"))?;
+                let store = find(db, &id).await?;
+                let id = store.id;
                 if !yes {
                     bail!(
                         "removing store {id} ({}) deletes all its tasks and data; pass --yes to confirm",

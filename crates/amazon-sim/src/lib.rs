@@ -1,0 +1,40 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+// Library surface: the running server and its knobs.
+mod config;
+mod error;
+mod server;
+
+// The wire protocol, one module per Amazon API section.
+mod ads;
+mod document;
+mod lwa;
+mod sp;
+
+// The simulated world.
+mod ads_report;
+mod clock;
+mod faults;
+mod marketplace;
+mod report;
+mod rng;
+mod seller;
+mod stats;
+mod truth;
+mod usage_plan;
+mod world;
+
+pub use config::Config;
+pub use error::Error;
+pub use faults::{AdsReportOutcome, ReportOutcome};
+pub use marketplace::{MARKETPLACES, Marketplace, Region};
+pub use report::{ProcessingStatus, ReportType};
+pub use seller::{Credentials, Seller};
+pub use server::Simulator;
+pub use stats::CallStats;
+pub use truth::{
+    AdsMetrics, AdsProfile, AdsRow, Conversions, DateTotals, InventoryRow, LedgerRow, Product,
+    SalesAndTrafficDay, SkuSalesAndTraffic, Truth,
+};
+pub use usage_plan::{Operation, UsagePlan};

@@ -1,0 +1,219 @@
+//! Ground truth: the figures the simulated Amazon holds for a seller, exactly as a
+//! correct sync must end up storing them. Reports are rendered from the same
+//! functions, so comparing synced rows with these is a complete check.
+
+pub(crate) mod ads;
+pub(crate) mod catalog;
+pub(crate) mod inventory;
+pub(crate) mod ledger;
+pub(crate) mod sales_traffic;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::Error;
+use crate::marketplace::Marketplace;
+use crate::server::Shared;
+
+pub use ads::{AdsMetrics, AdsProfile, AdsRow, Conversions};
+pub use catalog::Product;
+pub use inventory::InventoryRow;
+pub use ledger::LedgerRow;
+pub use sales_traffic::{DateTotals, SalesAndTrafficDay, SkuSalesAndTraffic};
+
+/// Read access to a simulator's ground truth. Obtained from
+/// [`crate::Simulator::truth`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Truth {
+    /// The seller's catalog in a marketplace.
+    pub fn products(&self, seller: &str, marketplace_id: &str) -> Result<Vec<Product>, Error> {
+        let (marketplace, count) = self.listing(seller, marketplace_id)?;
+        Ok(catalog::products(
+            self.shared.config.seed,
+            seller,
+            marketplace,
+            count,
+        ))
+    }
+
+    /// The FBA inventory snapshot a `GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA` report
+    /// requested now would contain (the snapshot of the simulated clock's UTC date).
+    pub fn inventory(&self, seller: &str, marketplace_id: &str) -> Result<Vec<InventoryRow>, Error> {
+        let today = self.shared.clock.now().date_naive();
+        self.inventory_on(seller, marketplace_id, today)
+    }
+
+    /// The FBA inventory snapshot of a given UTC date.
+    pub fn inventory_on(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<InventoryRow>, Error> {
+        let products = self.products(seller, marketplace_id)?;
+        Ok(inventory::snapshot(
+            self.shared.config.seed,
+            seller,
+            marketplace_id,
+            date,
+            &products,
+        ))
+    }
+
+    /// One day of sales and traffic at SKU granularity, as a one-day
+    /// `GET_SALES_AND_TRAFFIC_REPORT` contains it.
+    pub fn sales_and_traffic(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+    ) -> Result<SalesAndTrafficDay, Error> {
+        let (marketplace, _) = self.listing(seller, marketplace_id)?;
+        let all = self.all_skus(seller, marketplace_id, date)?;
+        let totals = sales_traffic::totals(self.shared.config.seed, seller, marketplace_id, date, &all);
+        Ok(SalesAndTrafficDay {
+            date,
+            currency_code: marketplace.currency.to_owned(),
+            totals,
+            skus: all.into_iter().filter(|s| s.units_ordered > 0).collect(),
+        })
+    }
+
+    /// The inventory ledger of one day (`GET_LEDGER_SUMMARY_VIEW_DATA`, daily,
+    /// COUNTRY): starting balances are the MYI snapshot of `date`, ending balances
+    /// that of the next day.
+    pub fn ledger(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<LedgerRow>, Error> {
+        let (marketplace, _) = self.listing(seller, marketplace_id)?;
+        let next = date.succ_opt().unwrap_or(date);
+        Ok(ledger::day(
+            self.shared.config.seed,
+            date,
+            marketplace.country,
+            &self.inventory_on(seller, marketplace_id, date)?,
+            &self.inventory_on(seller, marketplace_id, next)?,
+            &self.all_skus(seller, marketplace_id, date)?,
+        ))
+    }
+
+    /// The seller's Ads profiles: one per marketplace it sells in, in the order the
+    /// marketplaces were added.
+    pub fn ads_profiles(&self, seller: &str) -> Result<Vec<AdsProfile>, Error> {
+        let world = self.shared.world();
+        let spec = world
+            .sellers
+            .get(seller)
+            .ok_or_else(|| Error::UnknownSeller(seller.to_owned()))?;
+        Ok(spec
+            .marketplaces
+            .iter()
+            .filter_map(|(id, _)| Marketplace::by_id(id))
+            .map(|m| ads::profile(self.shared.config.seed, seller, m))
+            .collect())
+    }
+
+    /// The profile with this id, whichever seller owns it.
+    pub fn ads_profile(&self, profile_id: i64) -> Result<AdsProfile, Error> {
+        let world = self.shared.world();
+        world
+            .sellers
+            .values()
+            .flat_map(|s| {
+                s.marketplaces
+                    .iter()
+                    .map(move |(m, _)| (s.id.as_str(), m.as_str()))
+            })
+            .filter_map(|(seller, m)| Marketplace::by_id(m).map(|m| (seller, m)))
+            .find(|(seller, m)| ads::profile_id(self.shared.config.seed, seller, m.id) == profile_id)
+            .map(|(seller, m)| ads::profile(self.shared.config.seed, seller, m))
+            .ok_or(Error::UnknownProfile(profile_id))
+    }
+
+    /// spAdvertisedProduct rows of one day: one per ad (campaign, ad group, SKU).
+    pub fn ads_advertised_product(&self, profile_id: i64, date: NaiveDate) -> Result<Vec<AdsRow>, Error> {
+        self.ads_rows(profile_id, date, ads::Grain::Ad)
+    }
+
+    /// spCampaigns rows grouped by `campaign` for one day.
+    pub fn ads_campaigns(&self, profile_id: i64, date: NaiveDate) -> Result<Vec<AdsRow>, Error> {
+        self.ads_rows(profile_id, date, ads::Grain::Campaign)
+    }
+
+    /// spCampaigns rows grouped by `adGroup` (or `campaign` and `adGroup`) for one
+    /// day.
+    pub fn ads_ad_groups(&self, profile_id: i64, date: NaiveDate) -> Result<Vec<AdsRow>, Error> {
+        self.ads_rows(profile_id, date, ads::Grain::AdGroup)
+    }
+
+    /// spTargeting rows of one day: one per keyword or targeting expression.
+    pub fn ads_targeting(&self, profile_id: i64, date: NaiveDate) -> Result<Vec<AdsRow>, Error> {
+        self.ads_rows(profile_id, date, ads::Grain::Target)
+    }
+
+    /// spSearchTerm rows of one day: one per (target, search term) with clicks.
+    pub fn ads_search_terms(&self, profile_id: i64, date: NaiveDate) -> Result<Vec<AdsRow>, Error> {
+        self.ads_rows(profile_id, date, ads::Grain::SearchTerm)
+    }
+
+    pub(crate) fn ads_rows(
+        &self,
+        profile_id: i64,
+        date: NaiveDate,
+        grain: ads::Grain,
+    ) -> Result<Vec<AdsRow>, Error> {
+        let profile = self.ads_profile(profile_id)?;
+        let (marketplace, _) = self.listing(&profile.seller_id, &profile.marketplace_id)?;
+        let products = self.products(&profile.seller_id, &profile.marketplace_id)?;
+        let seed = self.shared.config.seed;
+        let campaigns = ads::campaigns(seed, profile_id, marketplace, &products);
+        Ok(ads::rows(
+            seed,
+            &campaigns,
+            date,
+            grain,
+            marketplace.whole_currency(),
+        ))
+    }
+
+    pub(crate) fn all_skus(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<SkuSalesAndTraffic>, Error> {
+        let products = self.products(seller, marketplace_id)?;
+        Ok(sales_traffic::all_skus(
+            self.shared.config.seed,
+            seller,
+            marketplace_id,
+            date,
+            &products,
+        ))
+    }
+
+    fn listing(&self, seller: &str, marketplace_id: &str) -> Result<(&'static Marketplace, u32), Error> {
+        let marketplace = Marketplace::by_id(marketplace_id)
+            .ok_or_else(|| Error::UnknownMarketplace(marketplace_id.to_owned()))?;
+        let world = self.shared.world();
+        let spec = world
+            .sellers
+            .get(seller)
+            .ok_or_else(|| Error::UnknownSeller(seller.to_owned()))?;
+        let count = spec
+            .sku_count(marketplace_id)
+            .ok_or_else(|| Error::MarketplaceNotEnabled {
+                seller: seller.to_owned(),
+                marketplace: marketplace_id.to_owned(),
+            })?;
+        Ok((marketplace, count))
+    }
+}

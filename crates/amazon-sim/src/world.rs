@@ -1,0 +1,96 @@
+//! Everything one simulator instance remembers: sellers and their grants, issued
+//! access tokens, reports, getReports pages, usage-plan buckets, statistics and
+//! pending faults. Held behind one mutex that is never held across an `.await`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::ads_report::AdsReport;
+use crate::faults::Faults;
+use crate::report::{Report, ReportType};
+use crate::seller::Seller;
+use crate::stats::CallStats;
+use crate::usage_plan::{Bucket, Operation};
+
+#[derive(Debug, Default)]
+pub(crate) struct World {
+    pub(crate) sellers: BTreeMap<String, Seller>,
+    /// Refresh token → grant.
+    pub(crate) grants: HashMap<String, Grant>,
+    /// Access token → who it acts for and until when.
+    pub(crate) access_tokens: HashMap<String, AccessToken>,
+    /// Every report, in creation order.
+    pub(crate) reports: Vec<Report>,
+    /// getReports `nextToken` → the rest of that listing.
+    pub(crate) report_pages: HashMap<String, ReportPage>,
+    pub(crate) buckets: HashMap<(String, Operation), Bucket>,
+    pub(crate) stats: HashMap<(String, Operation), CallStats>,
+    pub(crate) faults: Faults,
+    /// Last generated near-real-time report per (seller, marketplace, type), for the
+    /// regeneration cooldown.
+    pub(crate) last_generated: HashMap<(String, String, ReportType), DateTime<Utc>>,
+    /// Every Ads report, in creation order.
+    pub(crate) ads_reports: Vec<AdsReport>,
+    /// getInventorySummaries `nextToken` → where the listing continues.
+    pub(crate) inventory_pages: HashMap<String, InventoryPage>,
+    /// Source of unique numbers for ids and tokens.
+    pub(crate) sequence: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InventoryPage {
+    pub(crate) seller: String,
+    pub(crate) marketplace_id: String,
+    /// The snapshot being listed, so a listing that crosses midnight stays whole.
+    pub(crate) date: chrono::NaiveDate,
+    /// Index of the first summary of the next page, in SKU order.
+    pub(crate) offset: usize,
+    pub(crate) issued: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) seller: String,
+    pub(crate) api: Api,
+    pub(crate) revoked: bool,
+}
+
+/// Which API a grant (and every access token minted from it) may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    SellingPartner,
+    Advertising,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub(crate) refresh_token: String,
+    pub(crate) seller: String,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) api: Api,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ReportPage {
+    pub(crate) seller: String,
+    pub(crate) report_ids: Vec<String>,
+    pub(crate) page_size: usize,
+}
+
+impl World {
+    pub(crate) fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
+    pub(crate) fn stats_mut(&mut self, seller: &str, op: Operation) -> &mut CallStats {
+        self.stats.entry((seller.to_owned(), op)).or_default()
+    }
+
+    /// The seller's report with this id. Report ids are only unique per seller on
+    /// Amazon, and another seller's report must look like a missing one.
+    pub(crate) fn report_mut(&mut self, seller: &str, id: &str) -> Option<&mut Report> {
+        self.reports.iter_mut().find(|r| r.seller == seller && r.id == id)
+    }
+}
