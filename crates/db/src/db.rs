@@ -139,6 +139,11 @@ impl Db {
         self.clock.now()
     }
 
+    /// The clock rows are stamped with, so callers (task ids, windows) agree with it.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
     /// Applies every migration not yet applied. Safe to run from many processes
     /// at once: sqlx takes a lock for the duration.
     pub async fn migrate(&self) -> Result<()> {

@@ -18,6 +18,11 @@ pub enum Error {
     #[error("a sync of this kind is already running for this store (task {task_id})")]
     SyncAlreadyActive { task_id: SyncTaskId },
 
+    /// The row is not in a state that allows the operation (retrying a task
+    /// that has not failed).
+    #[error("{message}")]
+    InvalidState { message: String },
+
     /// Input that cannot be stored, with the field at fault.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },

@@ -16,7 +16,7 @@ pub use decimal::Dec;
 pub use error::Error;
 pub use secrets::{Cipher, CipherError, KEY_LEN};
 pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
-pub use stores::{NewStore, Store, StoreCredentials, StoreStatus, Stores};
+pub use stores::{LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores};
 pub use sync_tasks::{NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{User, Users};

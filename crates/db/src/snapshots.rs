@@ -253,65 +253,107 @@ impl Snapshots<'_> {
         bulk::upsert(tx, rows).await
     }
 
-    /// A store's inventory on one day, by marketplace and SKU.
-    pub async fn inventory_on(&self, store: StoreId, date: NaiveDate) -> Result<Vec<Stamped<InventoryRow>>> {
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(
-            "SELECT store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
+    /// A store's inventory on one day (in one marketplace, or all), by
+    /// marketplace and SKU; archived rows included.
+    pub async fn inventory_on(
+        &self,
+        store: StoreId,
+        date: NaiveDate,
+        marketplace: Option<&str>,
+    ) -> Result<Vec<Stamped<InventoryRow>>> {
+        let sql = with_archive(
+            "inventory_snapshots",
+            "store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
                 fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,
                 inbound_receiving_quantity, reserved_quantity, unfulfillable_quantity,
-                researching_quantity, total_quantity, created_at, updated_at
-             FROM inventory_snapshots WHERE store_id = $1 AND date = $2
-             ORDER BY marketplace_id, sku",
-        )
-        .bind(store.0)
-        .bind(date)
-        .fetch_all(p)
-        .await)?;
+                researching_quantity, total_quantity, created_at, updated_at",
+            "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(date)
+            .bind(date)
+            .bind(marketplace)
+            .fetch_all(p)
+            .await)?;
         Ok(rows)
     }
 
-    /// A store's Sales & Traffic rows between two days (both included).
+    /// The newest day a store has an inventory snapshot for.
+    pub async fn latest_inventory_date(&self, store: StoreId) -> Result<Option<NaiveDate>> {
+        let date = on_pool!(self.0, p => sqlx::query_scalar::<_, NaiveDate>(
+            "SELECT date FROM inventory_snapshots WHERE store_id = $1 ORDER BY date DESC LIMIT 1",
+        )
+        .bind(store.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(date)
+    }
+
+    /// A store's Sales & Traffic rows between two days (both included), in one
+    /// marketplace or all; archived rows included.
     pub async fn business_between(
         &self,
         store: StoreId,
         from: NaiveDate,
         to: NaiveDate,
+        marketplace: Option<&str>,
     ) -> Result<Vec<Stamped<BusinessMetricRow>>> {
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<BusinessMetricRow>>(
-            "SELECT store_id, marketplace_id, date, sku, asin, parent_asin, currency,
+        let sql = with_archive(
+            "business_metric_snapshots",
+            "store_id, marketplace_id, date, sku, asin, parent_asin, currency,
                 ordered_product_sales, ordered_product_sales_b2b, units_ordered, units_ordered_b2b,
                 total_order_items, total_order_items_b2b, sessions, page_views, session_percentage,
                 page_views_percentage, buy_box_percentage, unit_session_percentage,
-                created_at, updated_at
-             FROM business_metric_snapshots WHERE store_id = $1 AND date BETWEEN $2 AND $3
-             ORDER BY date, marketplace_id, sku",
-        )
-        .bind(store.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await)?;
+                created_at, updated_at",
+            "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<BusinessMetricRow>>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(from)
+            .bind(to)
+            .bind(marketplace)
+            .fetch_all(p)
+            .await)?;
         Ok(rows)
     }
 
-    /// A store's advertising rows between two days (both included).
+    /// A store's advertising rows between two days (both included), in one
+    /// marketplace or all; archived rows included.
     pub async fn ads_between(
         &self,
         store: StoreId,
         from: NaiveDate,
         to: NaiveDate,
+        marketplace: Option<&str>,
     ) -> Result<Vec<Stamped<AdsMetricRow>>> {
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsMetricRow>>(
-            "SELECT store_id, marketplace_id, date, sku, asin, currency, impressions, clicks,
-                spend, sales_7d, orders_7d, units_7d, created_at, updated_at
-             FROM ads_metric_snapshots WHERE store_id = $1 AND date BETWEEN $2 AND $3
-             ORDER BY date, marketplace_id, sku",
-        )
-        .bind(store.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await)?;
+        let sql = with_archive(
+            "ads_metric_snapshots",
+            "store_id, marketplace_id, date, sku, asin, currency, impressions, clicks,
+                spend, sales_7d, orders_7d, units_7d, created_at, updated_at",
+            "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsMetricRow>>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(from)
+            .bind(to)
+            .bind(marketplace)
+            .fetch_all(p)
+            .await)?;
         Ok(rows)
     }
+}
+
+/// A read of `table` and its archive twin. A key present in both (a day
+/// re-synced after it was archived) is read from the live table only.
+fn with_archive(table: &str, columns: &str, condition: &str) -> String {
+    format!(
+        "SELECT {columns} FROM (
+            SELECT {columns} FROM {table} WHERE {condition}
+            UNION ALL
+            SELECT {columns} FROM {table}_archive a WHERE {condition}
+              AND NOT EXISTS (SELECT 1 FROM {table} l WHERE l.store_id = a.store_id
+                  AND l.marketplace_id = a.marketplace_id AND l.date = a.date AND l.sku = a.sku)
+         ) u ORDER BY date, marketplace_id, sku"
+    )
 }

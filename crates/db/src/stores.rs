@@ -91,6 +91,30 @@ pub struct StoreCredentials {
     pub sp_api_client_secret: Option<SecretString>,
 }
 
+/// A change to a store; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct StoreUpdate {
+    pub store_name: Option<String>,
+    /// Every marketplace, the primary one first; all in the store's region.
+    pub marketplaces: Option<Vec<Marketplace>>,
+    pub is_active: Option<bool>,
+    pub sp_api_refresh_token: Option<SecretString>,
+    pub advertising_api_refresh_token: Option<SecretString>,
+    pub lwa_client: Option<LwaClient>,
+}
+
+/// Which LWA application a store's tokens belong to.
+#[derive(Debug, Clone)]
+pub enum LwaClient {
+    /// The globally configured application.
+    Global,
+    /// The store's own application.
+    Own {
+        client_id: String,
+        client_secret: SecretString,
+    },
+}
+
 #[derive(sqlx::FromRow)]
 struct StoreRow {
     id: i64,
@@ -147,15 +171,51 @@ fn context(store: StoreId, column: &str) -> String {
     format!("amazon_stores/{store}/{column}")
 }
 
+fn validate_store_name(name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::Invalid {
+            field: "store_name",
+            message: "a store name is 1 to 200 characters".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The marketplace ids to store, duplicates dropped, the primary one first.
+fn validate_marketplaces(region: Region, list: &[Marketplace]) -> Result<Vec<String>> {
+    if list.is_empty() {
+        return Err(Error::Invalid {
+            field: "marketplaces",
+            message: "a store needs at least one marketplace".into(),
+        });
+    }
+    if let Some(m) = list.iter().find(|m| m.region() != region) {
+        return Err(Error::Invalid {
+            field: "marketplaces",
+            message: format!(
+                "marketplace {} ({}) is in region {}, not in the store's region {}",
+                m.id(),
+                m.country(),
+                m.region(),
+                region
+            ),
+        });
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for m in list {
+        if !ids.iter().any(|x| x == m.id()) {
+            ids.push(m.id().to_owned());
+        }
+    }
+    Ok(ids)
+}
+
 impl NewStore {
     /// Checks what the schema cannot: marketplaces in the store's region, a
     /// plausible seller id, a client secret only with a client id.
-    fn validate(&self) -> Result<()> {
-        let invalid = |field, message: String| Err(Error::Invalid { field, message });
-        let name = self.store_name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return invalid("store_name", "a store name is 1 to 200 characters".into());
-        }
+    fn validate(&self) -> Result<Vec<String>> {
+        validate_store_name(&self.store_name)?;
         let seller = self.seller_id.trim();
         if seller.is_empty()
             || seller.len() > 32
@@ -163,35 +223,21 @@ impl NewStore {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         {
-            return invalid(
-                "seller_id",
-                format!(
+            return Err(Error::Invalid {
+                field: "seller_id",
+                message: format!(
                     "{seller:?} is not a selling partner id (upper-case letters and digits, like A3EXAMPLESELLER)"
                 ),
-            );
+            });
         }
-        if self.marketplaces.is_empty() {
-            return invalid("marketplaces", "a store needs at least one marketplace".into());
-        }
-        if let Some(m) = self.marketplaces.iter().find(|m| m.region() != self.region) {
-            return invalid(
-                "marketplaces",
-                format!(
-                    "marketplace {} ({}) is in region {}, not in the store's region {}",
-                    m.id(),
-                    m.country(),
-                    m.region(),
-                    self.region
-                ),
-            );
-        }
+        let marketplaces = validate_marketplaces(self.region, &self.marketplaces)?;
         if self.sp_api_client_secret.is_some() != self.sp_api_client_id.is_some() {
-            return invalid(
-                "sp_api_client_secret",
-                "a store's own LWA client needs both the client id and the client secret".into(),
-            );
+            return Err(Error::Invalid {
+                field: "sp_api_client_secret",
+                message: "a store's own LWA client needs both the client id and the client secret".into(),
+            });
         }
-        Ok(())
+        Ok(marketplaces)
     }
 }
 
@@ -208,13 +254,7 @@ impl Db {
 impl Stores<'_> {
     /// Creates a store with its marketplaces and encrypted secrets, all or nothing.
     pub async fn create(&self, new: NewStore) -> Result<Store> {
-        new.validate()?;
-        let mut marketplaces: Vec<String> = Vec::new();
-        for m in &new.marketplaces {
-            if !marketplaces.iter().any(|x| x == m.id()) {
-                marketplaces.push(m.id().to_owned());
-            }
-        }
+        let marketplaces = new.validate()?;
         let cipher = &self.0.cipher;
         let mut tx = self.0.begin().await?;
         let now = tx.now;
@@ -383,8 +423,101 @@ impl Stores<'_> {
         })
     }
 
-    /// Replaces the refresh tokens given (others are kept). New credentials
-    /// clear "needs re-authorization".
+    /// Changes what `change` names, all or nothing. New credentials clear
+    /// "needs re-authorization": the engine may try the store again.
+    pub async fn update(&self, scope: Scope, id: StoreId, change: StoreUpdate) -> Result<Store> {
+        let current = self.get(scope, id).await?;
+        if let Some(name) = &change.store_name {
+            validate_store_name(name)?;
+        }
+        let marketplaces = match &change.marketplaces {
+            Some(list) => Some(validate_marketplaces(current.region, list)?),
+            None => None,
+        };
+        let cipher = &self.0.cipher;
+        let seal = |s: &SecretString, col: &str| cipher.encrypt(s, &context(id, col));
+        let sp = change
+            .sp_api_refresh_token
+            .as_ref()
+            .map(|s| seal(s, "sp_api_refresh_token"));
+        let ads = change
+            .advertising_api_refresh_token
+            .as_ref()
+            .map(|s| seal(s, "advertising_api_refresh_token"));
+        // (set the client?, client id, sealed secret)
+        let client = match &change.lwa_client {
+            None => (false, None, None),
+            Some(LwaClient::Global) => (true, None, None),
+            Some(LwaClient::Own {
+                client_id,
+                client_secret,
+            }) => {
+                if client_id.trim().is_empty() {
+                    return Err(Error::Invalid {
+                        field: "sp_api_client_id",
+                        message: "a store's own LWA client needs a client id".into(),
+                    });
+                }
+                (
+                    true,
+                    Some(client_id.trim().to_owned()),
+                    Some(seal(client_secret, "sp_api_client_secret")),
+                )
+            }
+        };
+        let new_credentials = sp.is_some() || ads.is_some() || client.0;
+
+        let mut tx = self.0.begin().await?;
+        let now = tx.now;
+        on_tx!(tx, c => sqlx::query(
+            "UPDATE amazon_stores SET
+                store_name = COALESCE($1, store_name),
+                is_active = COALESCE($2, is_active),
+                sp_api_refresh_token = COALESCE($3, sp_api_refresh_token),
+                advertising_api_refresh_token = COALESCE($4, advertising_api_refresh_token),
+                sp_api_client_id = CASE WHEN $5 THEN $6 ELSE sp_api_client_id END,
+                sp_api_client_secret = CASE WHEN $5 THEN $7 ELSE sp_api_client_secret END,
+                marketplace_id = COALESCE($8, marketplace_id),
+                sync_status = CASE WHEN $9 AND sync_status = 'needs_reauth' THEN 'idle' ELSE sync_status END,
+                updated_at = $10
+             WHERE id = $11",
+        )
+        .bind(change.store_name.as_deref().map(str::trim))
+        .bind(change.is_active)
+        .bind(sp)
+        .bind(ads)
+        .bind(client.0)
+        .bind(client.1)
+        .bind(client.2)
+        .bind(marketplaces.as_ref().map(|m| m[0].clone()))
+        .bind(new_credentials)
+        .bind(now)
+        .bind(id.0)
+        .execute(c)
+        .await
+        .map(drop))?;
+        if let Some(list) = &marketplaces {
+            on_tx!(tx, c => sqlx::query("DELETE FROM store_marketplaces WHERE store_id = $1")
+                .bind(id.0)
+                .execute(c)
+                .await
+                .map(drop))?;
+            for m in list {
+                on_tx!(tx, c => sqlx::query(
+                    "INSERT INTO store_marketplaces (store_id, marketplace_id) VALUES ($1, $2)",
+                )
+                .bind(id.0)
+                .bind(m)
+                .execute(c)
+                .await
+                .map(drop))?;
+            }
+        }
+        tx.commit().await?;
+        self.get(scope, id).await
+    }
+
+    /// Replaces the refresh tokens given (others are kept).
     pub async fn rotate_credentials(
         &self,
         scope: Scope,
@@ -392,47 +525,25 @@ impl Stores<'_> {
         sp_api_refresh_token: Option<&SecretString>,
         advertising_api_refresh_token: Option<&SecretString>,
     ) -> Result<Store> {
-        let cipher = &self.0.cipher;
-        let sp = sp_api_refresh_token.map(|s| cipher.encrypt(s, &context(id, "sp_api_refresh_token")));
-        let ads = advertising_api_refresh_token
-            .map(|s| cipher.encrypt(s, &context(id, "advertising_api_refresh_token")));
-        let now = self.0.now();
-        let changed = on_pool!(self.0, p => sqlx::query(
-            "UPDATE amazon_stores SET
-                sp_api_refresh_token = COALESCE($1, sp_api_refresh_token),
-                advertising_api_refresh_token = COALESCE($2, advertising_api_refresh_token),
-                sync_status = CASE WHEN sync_status = 'needs_reauth' THEN 'idle' ELSE sync_status END,
-                updated_at = $3
-             WHERE id = $4 AND ($5 IS NULL OR user_id = $5)",
-        )
-        .bind(sp)
-        .bind(ads)
-        .bind(now)
-        .bind(id.0)
-        .bind(scope.owner())
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
-        one_changed(changed, "store")?;
-        self.get(scope, id).await
+        let change = StoreUpdate {
+            sp_api_refresh_token: sp_api_refresh_token.cloned(),
+            advertising_api_refresh_token: advertising_api_refresh_token.cloned(),
+            ..StoreUpdate::default()
+        };
+        self.update(scope, id, change).await
     }
 
     /// Turns scheduled syncs for the store on or off.
     pub async fn set_active(&self, scope: Scope, id: StoreId, active: bool) -> Result<Store> {
-        let now = self.0.now();
-        let changed = on_pool!(self.0, p => sqlx::query(
-            "UPDATE amazon_stores SET is_active = $1, updated_at = $2
-             WHERE id = $3 AND ($4 IS NULL OR user_id = $4)",
+        self.update(
+            scope,
+            id,
+            StoreUpdate {
+                is_active: Some(active),
+                ..StoreUpdate::default()
+            },
         )
-        .bind(active)
-        .bind(now)
-        .bind(id.0)
-        .bind(scope.owner())
-        .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
-        one_changed(changed, "store")?;
-        self.get(scope, id).await
     }
 
     /// Records where the store stands after a sync (the engine calls this).

@@ -221,6 +221,37 @@ impl SyncTasks<'_> {
         row.map(SyncTask::try_from).transpose()
     }
 
+    /// The newest task of a kind for a store (with `status`, the newest in
+    /// that status), if `scope` may see the store. For the last success, the
+    /// task that finished last wins, not the one created last.
+    pub async fn latest(
+        &self,
+        scope: Scope,
+        store: StoreId,
+        kind: SyncKind,
+        status: Option<TaskStatus>,
+    ) -> Result<Option<SyncTask>> {
+        let order = if status == Some(TaskStatus::Success) {
+            "t.end_time DESC, t.id DESC"
+        } else {
+            "t.created_at DESC, t.id DESC"
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id
+             WHERE t.store_id = $1 AND t.sync_type = $2 AND ($3 IS NULL OR t.status = $3)
+               AND ($4 IS NULL OR s.user_id = $4)
+             ORDER BY {order} LIMIT 1"
+        );
+        let row = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(kind.as_str())
+            .bind(status.map(TaskStatus::as_str))
+            .bind(scope.owner())
+            .fetch_optional(p)
+            .await)?;
+        row.map(SyncTask::try_from).transpose()
+    }
+
     /// Tasks newest first, filtered, one page at a time (pages count from 1).
     pub async fn list(
         &self,
@@ -380,8 +411,7 @@ impl SyncTasks<'_> {
     pub async fn retry(&self, scope: Scope, id: SyncTaskId) -> Result<SyncTask> {
         let task = self.get(scope, id).await?;
         if task.status != TaskStatus::Failed {
-            return Err(Error::Invalid {
-                field: "status",
+            return Err(Error::InvalidState {
                 message: format!("only a failed task can be retried; this one is {}", task.status),
             });
         }

@@ -70,6 +70,13 @@ impl Db {
 impl Tokens<'_> {
     /// Creates a token for `user`; the returned secret is the only copy.
     pub async fn create(&self, user: UserId, name: &str) -> Result<(ApiToken, SecretString)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(Error::Invalid {
+                field: "name",
+                message: "a token name is 1 to 64 printable characters".into(),
+            });
+        }
         let bytes: [u8; 32] = rand::rng().random();
         let plaintext = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
         let now = self.0.now();
@@ -78,7 +85,7 @@ impl Tokens<'_> {
              RETURNING id, user_id, name, created_at, last_used_at, revoked_at",
         )
         .bind(user.0)
-        .bind(name.trim())
+        .bind(name)
         .bind(hash(&plaintext))
         .bind(now)
         .fetch_one(p)

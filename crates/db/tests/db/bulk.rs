@@ -57,7 +57,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
     // Larger than one SQLite statement and not a multiple of it.
     let first: Vec<_> = (0..1_237).map(|n| inventory(store, n, 10)).collect();
     upsert(&db, &first).await;
-    let stored = db.snapshots().inventory_on(store, day()).await.unwrap();
+    let stored = db.snapshots().inventory_on(store, day(), None).await.unwrap();
     assert_eq!(stored.len(), 1_237);
     assert_eq!(stored.iter().map(|s| s.row.clone()).collect::<Vec<_>>(), first);
     let inserted_at = stored[0].created_at;
@@ -70,7 +70,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
     // Identical re-upsert: nothing changes but updated_at.
     clock.advance(Duration::hours(1));
     upsert(&db, &first).await;
-    let again = db.snapshots().inventory_on(store, day()).await.unwrap();
+    let again = db.snapshots().inventory_on(store, day(), None).await.unwrap();
     assert_eq!(again.len(), 1_237);
     assert_eq!(again.iter().map(|s| s.row.clone()).collect::<Vec<_>>(), first);
     assert!(
@@ -84,7 +84,7 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
     let mut mixed: Vec<_> = (0..300).map(|n| inventory(store, n, 99)).collect();
     mixed.extend((5_000..5_100).map(|n| inventory(store, n, 7)));
     upsert(&db, &mixed).await;
-    let after = db.snapshots().inventory_on(store, day()).await.unwrap();
+    let after = db.snapshots().inventory_on(store, day(), None).await.unwrap();
     assert_eq!(after.len(), 1_337);
     for s in &after {
         let n: usize = s.row.sku[4..].parse().unwrap();
@@ -116,12 +116,16 @@ async fn inventory_upserts_insert_update_and_never_duplicate(t: TestDb) {
         .collect();
     upsert(&db, &next).await;
     assert_eq!(
-        db.snapshots().inventory_on(store, day()).await.unwrap().len(),
+        db.snapshots()
+            .inventory_on(store, day(), None)
+            .await
+            .unwrap()
+            .len(),
         1_337
     );
     assert_eq!(
         db.snapshots()
-            .inventory_on(store, day().succ_opt().unwrap())
+            .inventory_on(store, day().succ_opt().unwrap(), None)
             .await
             .unwrap()
             .len(),
@@ -207,7 +211,7 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
 
     let got: Vec<_> = t
         .snapshots()
-        .business_between(store, day(), day())
+        .business_between(store, day(), day(), None)
         .await
         .unwrap()
         .into_iter()
@@ -221,7 +225,7 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
     assert_eq!(got[1], business[1]);
     let got_ads: Vec<_> = t
         .snapshots()
-        .ads_between(store, day(), day())
+        .ads_between(store, day(), day(), None)
         .await
         .unwrap()
         .into_iter()
@@ -238,5 +242,87 @@ async fn a_rolled_back_upsert_leaves_nothing(t: TestDb) {
     let mut tx = t.begin().await.unwrap();
     Snapshots::upsert_inventory(&mut tx, &rows).await.unwrap();
     tx.rollback().await.unwrap();
-    assert!(t.snapshots().inventory_on(store, day()).await.unwrap().is_empty());
+    assert!(
+        t.snapshots()
+            .inventory_on(store, day(), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+on_both_engines!(reads_filter_by_marketplace_and_reach_the_archive);
+
+async fn reads_filter_by_marketplace_and_reach_the_archive(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await.id;
+    let mut rows: Vec<_> = (0..3).map(|n| inventory(store, n, 1)).collect();
+    rows.push(InventoryRow {
+        marketplace_id: "A2EUQ1WTGCTBG2".into(),
+        ..inventory(store, 9, 2)
+    });
+    let old = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    rows.push(InventoryRow {
+        date: old,
+        ..inventory(store, 7, 3)
+    });
+    upsert(&t, &rows).await;
+    assert_eq!(
+        t.snapshots().latest_inventory_date(store).await.unwrap(),
+        Some(day())
+    );
+    assert_eq!(
+        t.snapshots()
+            .inventory_on(store, day(), Some("A2EUQ1WTGCTBG2"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        t.snapshots()
+            .inventory_on(store, day(), Some("ATVPDKIKX0DER"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // Move the old day to the archive, as archival does, and read it back.
+    let move_sql = "INSERT INTO inventory_snapshots_archive
+            (store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition, fulfillable_quantity,
+             inbound_working_quantity, inbound_shipped_quantity, inbound_receiving_quantity, reserved_quantity,
+             unfulfillable_quantity, researching_quantity, total_quantity, created_at, updated_at, archived_at)
+         SELECT store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition, fulfillable_quantity,
+             inbound_working_quantity, inbound_shipped_quantity, inbound_receiving_quantity, reserved_quantity,
+             unfulfillable_quantity, researching_quantity, total_quantity, created_at, updated_at, updated_at
+         FROM inventory_snapshots WHERE date < '2024-02-01'";
+    crate::raw_execute(&t, move_sql, &[]).await;
+    crate::raw_execute(
+        &t,
+        "DELETE FROM inventory_snapshots WHERE date < '2024-02-01'",
+        &[],
+    )
+    .await;
+    let archived = t.snapshots().inventory_on(store, old, None).await.unwrap();
+    assert_eq!(
+        archived.iter().map(|s| s.row.clone()).collect::<Vec<_>>(),
+        vec![InventoryRow {
+            date: old,
+            ..inventory(store, 7, 3)
+        }]
+    );
+
+    // Re-synced after archival: the live row wins, once.
+    upsert(
+        &t,
+        &[InventoryRow {
+            date: old,
+            ..inventory(store, 7, 5)
+        }],
+    )
+    .await;
+    let both = t.snapshots().inventory_on(store, old, None).await.unwrap();
+    assert_eq!(both.len(), 1);
+    assert_eq!(both[0].row.fulfillable_quantity, 5);
 }

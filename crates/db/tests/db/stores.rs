@@ -270,3 +270,139 @@ async fn deactivating_and_deleting_a_store(t: TestDb) {
     ));
     assert_eq!(t.stores().list(Scope::All).await.unwrap(), vec![other]);
 }
+
+on_both_engines!(
+    an_update_changes_what_it_names_all_or_nothing,
+    switching_between_the_global_and_an_own_lwa_client,
+);
+
+async fn an_update_changes_what_it_names_all_or_nothing(t: TestDb) {
+    use amzsync_db::StoreUpdate;
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    t.stores()
+        .set_status(store.id, StoreStatus::NeedsReauth, Some("invalid_grant"))
+        .await
+        .unwrap();
+
+    let changed = t
+        .stores()
+        .update(
+            Scope::Owner(ann.id),
+            store.id,
+            StoreUpdate {
+                store_name: Some("  Renamed ".into()),
+                marketplaces: Some(vec!["MX".parse().unwrap(), "US".parse().unwrap()]),
+                advertising_api_refresh_token: Some(SecretString::from("Atzr|new-ads".to_owned())),
+                ..StoreUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.store_name, "Renamed");
+    assert_eq!(changed.marketplace_id, "A1AM78C64UM0Y8");
+    assert_eq!(changed.marketplaces, vec!["A1AM78C64UM0Y8", "ATVPDKIKX0DER"]);
+    assert_eq!(
+        changed.sync_status,
+        StoreStatus::Idle,
+        "new credentials clear needs_reauth"
+    );
+    assert!(changed.is_active, "untouched");
+    let creds = t.stores().credentials(Scope::All, store.id).await.unwrap();
+    assert_eq!(
+        creds.advertising_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|new-ads"
+    );
+    assert_eq!(
+        creds.sp_api_refresh_token.unwrap().expose_secret(),
+        "Atzr|sp-ASELLER"
+    );
+
+    // A bad marketplace refuses the whole update: the name stays.
+    let err = t
+        .stores()
+        .update(
+            Scope::Owner(ann.id),
+            store.id,
+            StoreUpdate {
+                store_name: Some("Other".into()),
+                marketplaces: Some(vec!["JP".parse().unwrap()]),
+                ..StoreUpdate::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "marketplaces",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let blank = StoreUpdate {
+        store_name: Some(" ".into()),
+        ..StoreUpdate::default()
+    };
+    assert!(matches!(
+        t.stores().update(Scope::All, store.id, blank).await,
+        Err(Error::Invalid {
+            field: "store_name",
+            ..
+        })
+    ));
+    assert_eq!(
+        t.stores().get(Scope::All, store.id).await.unwrap().store_name,
+        "Renamed"
+    );
+
+    // Only changing the name does not lift a needs_reauth mark.
+    t.stores()
+        .set_status(store.id, StoreStatus::NeedsReauth, None)
+        .await
+        .unwrap();
+    let renamed = t
+        .stores()
+        .update(
+            Scope::All,
+            store.id,
+            StoreUpdate {
+                store_name: Some("X".into()),
+                ..StoreUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.sync_status, StoreStatus::NeedsReauth);
+}
+
+async fn switching_between_the_global_and_an_own_lwa_client(t: TestDb) {
+    use amzsync_db::{LwaClient, StoreUpdate};
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let own = StoreUpdate {
+        lwa_client: Some(LwaClient::Own {
+            client_id: "amzn1.application-oa2-client.own".into(),
+            client_secret: SecretString::from("own-secret".to_owned()),
+        }),
+        ..StoreUpdate::default()
+    };
+    let updated = t.stores().update(Scope::All, store.id, own).await.unwrap();
+    assert_eq!(
+        updated.sp_api_client_id.as_deref(),
+        Some("amzn1.application-oa2-client.own")
+    );
+    assert!(updated.has_sp_api_client_secret);
+    let creds = t.stores().credentials(Scope::All, store.id).await.unwrap();
+    assert_eq!(creds.sp_api_client_secret.unwrap().expose_secret(), "own-secret");
+
+    let global = StoreUpdate {
+        lwa_client: Some(LwaClient::Global),
+        ..StoreUpdate::default()
+    };
+    let updated = t.stores().update(Scope::All, store.id, global).await.unwrap();
+    assert_eq!(updated.sp_api_client_id, None);
+    assert!(!updated.has_sp_api_client_secret);
+}

@@ -356,10 +356,7 @@ async fn only_failed_tasks_are_retried(t: TestDb) {
         .retry(Scope::Owner(ann.id), first.id)
         .await
         .unwrap_err();
-    assert!(
-        matches!(pending, Error::Invalid { field: "status", .. }),
-        "{pending:?}"
-    );
+    assert!(matches!(pending, Error::InvalidState { .. }), "{pending:?}");
 
     t.sync_tasks()
         .claim(first.id, "w", Utc::now() + Duration::minutes(5))
@@ -397,4 +394,72 @@ async fn only_failed_tasks_are_retried(t: TestDb) {
     assert_eq!(retried.retry_count, 1);
     assert_eq!(retried.error_class, None);
     assert_eq!(retried.error_message, None);
+}
+
+on_both_engines!(the_latest_task_and_the_last_success_are_found);
+
+async fn the_latest_task_and_the_last_success_are_found(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let bob = new_user(&db, "bob").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    assert_eq!(
+        db.sync_tasks()
+            .latest(Scope::All, store.id, SyncKind::Business, None)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Created first, finished last: it is the last success.
+    let slow = task(store.id, SyncKind::Business, 1);
+    db.sync_tasks().create(&slow).await.unwrap();
+    db.sync_tasks()
+        .claim(slow.id, "w", clock.now_plus(60))
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    db.sync_tasks().succeed(slow.id, 1, 0).await.unwrap();
+    clock.advance(Duration::minutes(1));
+    let failed = task(store.id, SyncKind::Business, 2);
+    db.sync_tasks().create(&failed).await.unwrap();
+    db.sync_tasks()
+        .claim(failed.id, "w", clock.now_plus(60))
+        .await
+        .unwrap();
+    db.sync_tasks()
+        .fail(failed.id, ErrorClass::Transient, "timeout")
+        .await
+        .unwrap();
+
+    let latest = db
+        .sync_tasks()
+        .latest(Scope::Owner(ann.id), store.id, SyncKind::Business, None)
+        .await
+        .unwrap();
+    assert_eq!(latest.map(|t| t.id), Some(failed.id));
+    let success = db
+        .sync_tasks()
+        .latest(
+            Scope::Owner(ann.id),
+            store.id,
+            SyncKind::Business,
+            Some(TaskStatus::Success),
+        )
+        .await
+        .unwrap();
+    assert_eq!(success.map(|t| t.id), Some(slow.id));
+    let other_kind = db
+        .sync_tasks()
+        .latest(Scope::All, store.id, SyncKind::Inventory, None)
+        .await
+        .unwrap();
+    assert_eq!(other_kind, None);
+    let foreign = db
+        .sync_tasks()
+        .latest(Scope::Owner(bob.id), store.id, SyncKind::Business, None)
+        .await
+        .unwrap();
+    assert_eq!(foreign, None, "another tenant sees nothing");
 }

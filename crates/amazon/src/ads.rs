@@ -1,0 +1,3 @@
+//! Amazon Ads API: Sponsored Products report rows (reporting v3).
+
+pub mod report_rows;

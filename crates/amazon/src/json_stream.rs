@@ -1,0 +1,72 @@
+//! Streaming over large JSON arrays: each element is cut out as raw JSON and
+//! parsed on its own, so memory holds one element at a time and a malformed
+//! element is one skipped row, not a failed document.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::parse::{Parsed, RowError};
+
+/// A seed that walks an array, handing each parsed element to `on_item`.
+pub(crate) struct EachElement<'f, T, F> {
+    pub on_item: &'f mut F,
+    pub count: u64,
+    pub _item: PhantomData<T>,
+}
+
+impl<'f, T, F: FnMut(Parsed<T>)> EachElement<'f, T, F> {
+    pub fn new(on_item: &'f mut F) -> Self {
+        EachElement {
+            on_item,
+            count: 0,
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned, F: FnMut(Parsed<T>)> DeserializeSeed<'de> for &mut EachElement<'_, T, F> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, F: FnMut(Parsed<T>)> Visitor<'de> for &mut EachElement<'_, T, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            self.count += 1;
+            let item = match serde_json::from_str::<T>(raw.get()) {
+                Ok(row) => Parsed::Row(row),
+                Err(e) => Parsed::Skipped(RowError {
+                    line: self.count,
+                    reason: reason(&e),
+                }),
+            };
+            (self.on_item)(item);
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(()) // `null` where an array was expected: no rows.
+    }
+}
+
+/// serde's message names the field; its position inside one element is noise.
+fn reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}

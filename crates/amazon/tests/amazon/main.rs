@@ -1,0 +1,7 @@
+//! The client against the simulator over real HTTP: one simulator per test,
+//! simulated time only (the client's clock moves the simulator's), no sleeps.
+
+mod harness;
+mod lwa;
+mod reports;
+mod throttle;

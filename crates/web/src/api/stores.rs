@@ -1,0 +1,326 @@
+//! `/amazon/stores`: seller accounts. Secrets go in (create, update) and never
+//! come out: a store shows only whether each secret is set.
+
+use amzsync_db::{LwaClient, NewStore, Store, StoreUpdate};
+use amzsync_domain::{Marketplace, Region};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::responses::{BadRequest, NotFound, Unauthorized, Unprocessable};
+use crate::extract::{Json, StoreIdPath};
+use crate::{ApiError, AppState, Caller};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_store, list_stores))
+        .routes(routes!(get_store, update_store, delete_store))
+        .routes(routes!(deactivate_store))
+}
+
+/// A store as the API shows it: no secret, only whether each one is set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreView {
+    #[schema(example = 1)]
+    pub id: i64,
+    pub store_name: String,
+    /// `na`, `eu` or `fe`.
+    #[schema(example = "na")]
+    pub region: &'static str,
+    /// The primary marketplace.
+    #[schema(example = "ATVPDKIKX0DER")]
+    pub marketplace_id: String,
+    /// Every marketplace of the store, the primary one first.
+    pub marketplaces: Vec<String>,
+    #[schema(example = "A3EXAMPLESELLER")]
+    pub seller_id: String,
+    pub has_sp_api_refresh_token: bool,
+    pub has_advertising_api_refresh_token: bool,
+    pub sp_api_client_id: Option<String>,
+    pub has_sp_api_client_secret: bool,
+    /// Whether scheduled syncs run for the store.
+    pub is_active: bool,
+    /// `idle`, `syncing`, `error` or `needs_reauth`.
+    #[schema(example = "idle")]
+    pub sync_status: &'static str,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_sync_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Store> for StoreView {
+    fn from(s: Store) -> Self {
+        StoreView {
+            id: s.id.0,
+            store_name: s.store_name,
+            region: s.region.as_str(),
+            marketplace_id: s.marketplace_id,
+            marketplaces: s.marketplaces,
+            seller_id: s.seller_id,
+            has_sp_api_refresh_token: s.has_sp_api_refresh_token,
+            has_advertising_api_refresh_token: s.has_advertising_api_refresh_token,
+            sp_api_client_id: s.sp_api_client_id,
+            has_sp_api_client_secret: s.has_sp_api_client_secret,
+            is_active: s.is_active,
+            sync_status: s.sync_status.as_str(),
+            last_sync_at: s.last_sync_at,
+            last_sync_error: s.last_sync_error,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// The caller's stores.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreList {
+    pub items: Vec<StoreView>,
+}
+
+/// A new store. Secrets are write-only: they are encrypted at rest and never returned.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStore {
+    #[schema(example = "My US store")]
+    pub store_name: String,
+    /// `na`, `eu` or `fe`.
+    #[schema(example = "na")]
+    pub region: String,
+    /// Marketplace ids (or country codes), all in the store's region; the first is the primary one.
+    #[schema(example = json!(["ATVPDKIKX0DER"]))]
+    pub marketplaces: Vec<String>,
+    #[schema(example = "A3EXAMPLESELLER")]
+    pub seller_id: String,
+    #[schema(value_type = String, write_only)]
+    pub sp_api_refresh_token: SecretString,
+    #[schema(value_type = Option<String>, write_only)]
+    pub advertising_api_refresh_token: Option<SecretString>,
+    /// The store's own LWA application; leave out to use the configured one.
+    pub sp_api_client_id: Option<String>,
+    #[schema(value_type = Option<String>, write_only)]
+    pub sp_api_client_secret: Option<SecretString>,
+}
+
+/// A change to a store, applied all or nothing. Fields left out stay as they
+/// are. New credentials clear "needs re-authorization". The region and the
+/// seller id identify the store and cannot change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStore {
+    pub store_name: Option<String>,
+    /// Every marketplace, the primary one first; all in the store's region.
+    pub marketplaces: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+    #[schema(value_type = Option<String>, write_only)]
+    pub sp_api_refresh_token: Option<SecretString>,
+    #[schema(value_type = Option<String>, write_only)]
+    pub advertising_api_refresh_token: Option<SecretString>,
+    /// The store's own LWA application (with `sp_api_client_secret`).
+    pub sp_api_client_id: Option<String>,
+    #[schema(value_type = Option<String>, write_only)]
+    pub sp_api_client_secret: Option<SecretString>,
+    /// `true`: drop the store's own LWA application and use the configured one.
+    pub use_global_lwa_client: Option<bool>,
+}
+
+/// Connects a store.
+#[utoipa::path(post, path = "/stores", tag = "stores", request_body = CreateStore,
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = StoreView,
+            headers(("Location" = String, description = "The new store's URL"))),
+        BadRequest, Unauthorized, Unprocessable,
+        (status = 409, description = "This seller already has a store in this region", body = crate::error::ErrorBody),
+    ))]
+async fn create_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateStore>,
+) -> Result<impl IntoResponse, ApiError> {
+    let new = body.into_new_store(&caller)?;
+    let store = state.db.stores().create(new).await?;
+    let location = format!("/api/v1/amazon/stores/{}", store.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(StoreView::from(store)),
+    ))
+}
+
+impl CreateStore {
+    fn into_new_store(self, caller: &Caller) -> Result<NewStore, ApiError> {
+        let region: Region = self
+            .region
+            .parse()
+            .map_err(|e: amzsync_domain::ParseRegionError| {
+                ApiError::unprocessable("region", e.to_string())
+            })?;
+        let marketplaces = parse_marketplaces(&self.marketplaces)?;
+        Ok(NewStore {
+            user_id: caller.0.id,
+            store_name: self.store_name,
+            region,
+            marketplaces,
+            seller_id: self.seller_id,
+            sp_api_refresh_token: non_empty("sp_api_refresh_token", self.sp_api_refresh_token)?,
+            advertising_api_refresh_token: self
+                .advertising_api_refresh_token
+                .map(|s| non_empty("advertising_api_refresh_token", s))
+                .transpose()?,
+            sp_api_client_id: self.sp_api_client_id,
+            sp_api_client_secret: self
+                .sp_api_client_secret
+                .map(|s| non_empty("sp_api_client_secret", s))
+                .transpose()?,
+        })
+    }
+}
+
+/// An empty secret would only fail later, at Amazon, as "revoked".
+fn non_empty(field: &'static str, secret: SecretString) -> Result<SecretString, ApiError> {
+    if secret.expose_secret().trim().is_empty() {
+        return Err(ApiError::unprocessable(field, "must not be empty"));
+    }
+    Ok(secret)
+}
+
+/// The caller's stores, oldest first.
+#[utoipa::path(get, path = "/stores", tag = "stores",
+    responses((status = 200, description = "The caller's stores", body = StoreList), Unauthorized))]
+async fn list_stores(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<StoreList>, ApiError> {
+    let stores = state.db.stores().list(caller.scope()).await?;
+    Ok(axum::Json(StoreList {
+        items: stores.into_iter().map(StoreView::from).collect(),
+    }))
+}
+
+/// One store.
+#[utoipa::path(get, path = "/stores/{store_id}", tag = "stores",
+    params(("store_id" = i64, Path, description = "The store")),
+    responses((status = 200, description = "The store", body = StoreView), BadRequest, Unauthorized, NotFound))]
+async fn get_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+) -> Result<axum::Json<StoreView>, ApiError> {
+    let store = state.db.stores().get(caller.scope(), id).await?;
+    Ok(axum::Json(store.into()))
+}
+
+/// Renames, changes marketplaces, rotates credentials or turns scheduled syncs
+/// on or off, all or nothing.
+#[utoipa::path(patch, path = "/stores/{store_id}", tag = "stores", request_body = UpdateStore,
+    params(("store_id" = i64, Path, description = "The store")),
+    responses(
+        (status = 200, description = "The updated store", body = StoreView),
+        BadRequest, Unauthorized, NotFound, Unprocessable,
+    ))]
+async fn update_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+    Json(body): Json<UpdateStore>,
+) -> Result<axum::Json<StoreView>, ApiError> {
+    let change = body.into_change()?;
+    let store = state.db.stores().update(caller.scope(), id, change).await?;
+    Ok(axum::Json(store.into()))
+}
+
+impl UpdateStore {
+    fn into_change(self) -> Result<StoreUpdate, ApiError> {
+        let marketplaces = self
+            .marketplaces
+            .map(|list| parse_marketplaces(&list))
+            .transpose()?;
+        let lwa_client = match (
+            self.use_global_lwa_client,
+            self.sp_api_client_id,
+            self.sp_api_client_secret,
+        ) {
+            (Some(true), None, None) => Some(LwaClient::Global),
+            (Some(true), _, _) => {
+                return Err(ApiError::unprocessable(
+                    "use_global_lwa_client",
+                    "cannot be combined with sp_api_client_id or sp_api_client_secret",
+                ));
+            }
+            (_, Some(client_id), Some(secret)) => Some(LwaClient::Own {
+                client_id,
+                client_secret: non_empty("sp_api_client_secret", secret)?,
+            }),
+            (_, Some(_), None) => {
+                return Err(ApiError::unprocessable(
+                    "sp_api_client_secret",
+                    "a store's own LWA client needs both the client id and the client secret",
+                ));
+            }
+            (_, None, Some(_)) => {
+                return Err(ApiError::unprocessable(
+                    "sp_api_client_id",
+                    "a store's own LWA client needs both the client id and the client secret",
+                ));
+            }
+            (_, None, None) => None,
+        };
+        Ok(StoreUpdate {
+            store_name: self.store_name,
+            marketplaces,
+            is_active: self.is_active,
+            sp_api_refresh_token: self
+                .sp_api_refresh_token
+                .map(|s| non_empty("sp_api_refresh_token", s))
+                .transpose()?,
+            advertising_api_refresh_token: self
+                .advertising_api_refresh_token
+                .map(|s| non_empty("advertising_api_refresh_token", s))
+                .transpose()?,
+            lwa_client,
+        })
+    }
+}
+
+/// Marketplace ids or country codes, each error naming its position.
+fn parse_marketplaces(list: &[String]) -> Result<Vec<Marketplace>, ApiError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.parse::<Marketplace>()
+                .map_err(|e| ApiError::unprocessable(format!("marketplaces[{i}]"), e.to_string()))
+        })
+        .collect()
+}
+
+/// Stops scheduled syncs for the store (its data and history stay).
+#[utoipa::path(post, path = "/stores/{store_id}/deactivate", tag = "stores",
+    params(("store_id" = i64, Path, description = "The store")),
+    responses((status = 200, description = "The deactivated store", body = StoreView), BadRequest, Unauthorized, NotFound))]
+async fn deactivate_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+) -> Result<axum::Json<StoreView>, ApiError> {
+    let store = state.db.stores().set_active(caller.scope(), id, false).await?;
+    Ok(axum::Json(store.into()))
+}
+
+/// Deletes the store with its sync history and synced data.
+#[utoipa::path(delete, path = "/stores/{store_id}", tag = "stores",
+    params(("store_id" = i64, Path, description = "The store")),
+    responses((status = 204, description = "Deleted"), BadRequest, Unauthorized, NotFound))]
+async fn delete_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+) -> Result<StatusCode, ApiError> {
+    state.db.stores().delete(caller.scope(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,69 @@
+#![doc = include_str!("../README.md")]
+
+mod api;
+mod auth;
+mod dispatch;
+mod error;
+mod extract;
+mod openapi;
+mod ops;
+mod state;
+mod tabular;
+mod telemetry;
+
+pub use auth::{Admin, Caller};
+pub use dispatch::{DispatchError, Dispatcher, Doorbell};
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use state::AppState;
+pub use telemetry::prometheus;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Every route: the API, the operations endpoints, `/openapi.json` and `/docs`.
+pub fn router(state: AppState) -> Router {
+    let (routes, document) = documented().split_for_parts();
+    // Swagger UI's assets are compiled in (feature `vendored`): /docs works offline.
+    let docs = SwaggerUi::new("/docs").url("/openapi.json", document);
+    let app = routes
+        .merge(docs)
+        .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::Invalid {
+                status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                field: None,
+                message: "this route does not accept that method".into(),
+            }
+        })
+        .with_state(state);
+    telemetry::instrument(app)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` is cancelled, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
+/// The OpenAPI document, as `/openapi.json` serves it (for tooling and tests).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+/// The routes that carry their own OpenAPI description, in one place so the
+/// served document and [`openapi`] cannot drift apart.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::frame())
+        .merge(ops::router())
+        .nest("/api/v1", api::router())
+}

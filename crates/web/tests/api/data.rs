@@ -1,0 +1,292 @@
+//! Synced data: inventory on a day, business and ads metrics over a range, JSON or CSV.
+
+use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots};
+use amzsync_domain::StoreId;
+use chrono::NaiveDate;
+use reqwest::Method;
+use rust_decimal::Decimal;
+
+use amzsync_test_support::{TestDb, on_both_engines};
+
+use crate::helpers::{TestApp, send};
+
+const US: &str = "ATVPDKIKX0DER";
+const CA: &str = "A2EUQ1WTGCTBG2";
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn inventory(store: StoreId, market: &str, date: &str, sku: &str, fulfillable: i64) -> InventoryRow {
+    InventoryRow {
+        store_id: store,
+        marketplace_id: market.into(),
+        date: day(date),
+        sku: sku.into(),
+        asin: Some("B000TEST01".into()),
+        fnsku: None,
+        product_name: Some("Mug, \"large\"".into()),
+        condition: None,
+        fulfillable_quantity: fulfillable,
+        inbound_working_quantity: 0,
+        inbound_shipped_quantity: 1,
+        inbound_receiving_quantity: 2,
+        reserved_quantity: 3,
+        unfulfillable_quantity: 0,
+        researching_quantity: 0,
+        total_quantity: fulfillable + 6,
+    }
+}
+
+fn business(store: StoreId, market: &str, date: &str, sku: &str) -> BusinessMetricRow {
+    BusinessMetricRow {
+        store_id: store,
+        marketplace_id: market.into(),
+        date: day(date),
+        sku: sku.into(),
+        asin: None,
+        parent_asin: None,
+        currency: "USD".into(),
+        ordered_product_sales: Decimal::new(12345, 2),
+        ordered_product_sales_b2b: None,
+        units_ordered: 5,
+        units_ordered_b2b: None,
+        total_order_items: 4,
+        total_order_items_b2b: None,
+        sessions: 50,
+        page_views: 70,
+        session_percentage: None,
+        page_views_percentage: None,
+        buy_box_percentage: Some(Decimal::new(985, 1)),
+        unit_session_percentage: None,
+    }
+}
+
+fn ads(store: StoreId, market: &str, date: &str, sku: &str) -> AdsMetricRow {
+    AdsMetricRow {
+        store_id: store,
+        marketplace_id: market.into(),
+        date: day(date),
+        sku: sku.into(),
+        asin: None,
+        currency: "USD".into(),
+        impressions: 1000,
+        clicks: 20,
+        spend: Decimal::new(1050, 2),
+        sales_7d: Decimal::new(4200, 2),
+        orders_7d: 2,
+        units_7d: 3,
+    }
+}
+
+async fn seed(app: &TestApp, store: StoreId) {
+    let mut tx = app.db().begin().await.unwrap();
+    Snapshots::upsert_inventory(
+        &mut tx,
+        &[
+            inventory(store, US, "2024-05-01", "MUG-1", 10),
+            inventory(store, CA, "2024-05-01", "MUG-1", 4),
+            inventory(store, US, "2024-05-02", "MUG-1", 9),
+        ],
+    )
+    .await
+    .unwrap();
+    Snapshots::upsert_business(
+        &mut tx,
+        &[
+            business(store, US, "2024-05-01", "MUG-1"),
+            business(store, CA, "2024-05-02", "MUG-1"),
+            business(store, US, "2024-05-10", "MUG-1"),
+        ],
+    )
+    .await
+    .unwrap();
+    Snapshots::upsert_ads(
+        &mut tx,
+        &[
+            ads(store, US, "2024-05-01", "MUG-1"),
+            ads(store, CA, "2024-05-03", "MUG-2"),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn inventory_is_read_for_one_day_and_filtered_by_marketplace(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let store = app.store("A1SELLER").await;
+    seed(&app, store).await;
+    let path = format!("/api/v1/amazon/stores/{store}/inventory");
+
+    let reply = app.get(&format!("{path}?date=2024-05-01")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let items = reply.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["marketplace_id"], CA);
+    assert_eq!(items[1]["fulfillable_quantity"], 10);
+    assert_eq!(items[1]["total_quantity"], 16);
+
+    let us = app
+        .get(&format!("{path}?date=2024-05-01&marketplace_id={US}"))
+        .await
+        .json();
+    assert_eq!(us["items"].as_array().unwrap().len(), 1);
+    let by_country = app
+        .get(&format!("{path}?date=2024-05-01&marketplace_id=CA"))
+        .await
+        .json();
+    assert_eq!(by_country["items"][0]["marketplace_id"], CA);
+    let none = app.get(&format!("{path}?date=2023-01-01")).await.json();
+    assert_eq!(none["items"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn inventory_needs_a_well_formed_date_and_a_known_marketplace() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    let path = format!("/api/v1/amazon/stores/{store}/inventory");
+    // Without a date and without snapshots: an empty list, not an error.
+    assert_eq!(app.get(&path).await.json()["items"], serde_json::json!([]));
+    app.get(&format!("{path}?date=01/05/2024"))
+        .await
+        .assert_error(400, "malformed_field", Some("date"));
+    app.get(&format!("{path}?date=2024-05-01&marketplace_id=ZZ"))
+        .await
+        .assert_error(400, "malformed_field", Some("marketplace_id"));
+    app.get(&format!("{path}?date=2024-05-01&format=pdf"))
+        .await
+        .assert_error(400, "malformed_field", Some("format"));
+    app.get("/api/v1/amazon/stores/9999/inventory?date=2024-05-01")
+        .await
+        .assert_error(404, "not_found", None);
+}
+
+#[tokio::test]
+async fn inventory_exports_as_csv_by_parameter_or_by_accept_header() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    seed(&app, store).await;
+    let path = format!("/api/v1/amazon/stores/{store}/inventory?date=2024-05-01");
+
+    let by_param = app.get(&format!("{path}&format=csv")).await;
+    assert_eq!(by_param.status, 200);
+    assert_eq!(by_param.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(by_param.header("content-disposition").unwrap().contains(".csv"));
+    let mut lines = by_param.text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("marketplace_id,date,sku,asin,fnsku,product_name"),
+        "{header}"
+    );
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "{CA},2024-05-01,MUG-1,B000TEST01,,\"Mug, \"\"large\"\"\""
+        )),
+        "{first}"
+    );
+    assert_eq!(lines.count(), 1);
+
+    let by_accept = send(app.request(Method::GET, &path).header("accept", "text/csv")).await;
+    assert_eq!(by_accept.text, by_param.text);
+    let json_wins = send(
+        app.request(Method::GET, &format!("{path}&format=json"))
+            .header("accept", "text/csv"),
+    )
+    .await;
+    assert_eq!(json_wins.header("content-type"), Some("application/json"));
+}
+
+async fn business_metrics_are_read_over_a_range_with_money_as_decimal_strings(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let store = app.store("A1SELLER").await;
+    seed(&app, store).await;
+    let path = format!("/api/v1/amazon/stores/{store}/business-metrics");
+    let reply = app.get(&format!("{path}?from=2024-05-01&to=2024-05-02")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let items = reply.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["ordered_product_sales"], "123.45");
+    assert_eq!(items[0]["buy_box_percentage"], "98.5");
+    assert_eq!(items[0]["sessions"], 50);
+    let us = app
+        .get(&format!(
+            "{path}?from=2024-05-01&to=2024-05-31&marketplace_id={US}"
+        ))
+        .await
+        .json();
+    assert_eq!(us["items"].as_array().unwrap().len(), 2);
+    let csv = app
+        .get(&format!("{path}?from=2024-05-01&to=2024-05-31&format=csv"))
+        .await;
+    assert_eq!(csv.text.lines().count(), 4, "{}", csv.text);
+    assert!(csv.text.contains(",123.45,"), "{}", csv.text);
+}
+
+#[tokio::test]
+async fn ads_metrics_are_read_over_a_range_and_exported_as_csv() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    seed(&app, store).await;
+    let path = format!("/api/v1/amazon/stores/{store}/ads-metrics");
+    let reply = app
+        .get(&format!("{path}?from=2024-05-01&to=2024-05-31"))
+        .await
+        .json();
+    let items = reply["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let money = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!(money(&items[0]["spend"]), Decimal::new(1050, 2));
+    assert_eq!(money(&items[0]["sales_7d"]), Decimal::new(42, 0));
+    let ca = app
+        .get(&format!(
+            "{path}?from=2024-05-01&to=2024-05-31&marketplace_id={CA}"
+        ))
+        .await
+        .json();
+    assert_eq!(ca["items"][0]["sku"], "MUG-2");
+    let csv = send(
+        app.request(Method::GET, &format!("{path}?from=2024-05-01&to=2024-05-31"))
+            .header("accept", "application/json;q=0.5, text/csv"),
+    )
+    .await;
+    assert!(
+        csv.text
+            .starts_with("marketplace_id,date,sku,asin,currency,impressions"),
+        "{}",
+        csv.text
+    );
+}
+
+#[tokio::test]
+async fn a_bad_range_names_the_parameter() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    for resource in ["business-metrics", "ads-metrics"] {
+        let path = format!("/api/v1/amazon/stores/{store}/{resource}");
+        let cases = [
+            ("to=2024-05-01", 400, "malformed_field", "from"),
+            ("from=2024-05-01", 400, "malformed_field", "to"),
+            ("from=2024-05-02&to=2024-05-01", 422, "invalid_field", "from"),
+            ("from=2023-01-01&to=2024-05-01", 422, "invalid_field", "to"),
+            ("from=2024-5-1x&to=2024-05-01", 400, "malformed_field", "from"),
+            (
+                "from=2024-05-01&to=2024-05-02&marketplace_id=nowhere",
+                400,
+                "malformed_field",
+                "marketplace_id",
+            ),
+        ];
+        for (query, status, code, field) in cases {
+            app.get(&format!("{path}?{query}"))
+                .await
+                .assert_error(status, code, Some(field));
+        }
+    }
+}
+
+on_both_engines!(
+    inventory_is_read_for_one_day_and_filtered_by_marketplace,
+    business_metrics_are_read_over_a_range_with_money_as_decimal_strings
+);
