@@ -216,7 +216,28 @@ impl std::fmt::Debug for Tx {
     }
 }
 
+/// The connection under an open transaction, for code that must write in
+/// the same transaction through another library (the job queue's enqueue).
+#[derive(Debug)]
+pub enum RawConnection<'c> {
+    Sqlite(&'c mut sqlx::SqliteConnection),
+    Postgres(&'c mut sqlx::PgConnection),
+}
+
 impl Tx {
+    /// The transaction's connection.
+    pub fn raw(&mut self) -> RawConnection<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => RawConnection::Sqlite(t),
+            TxInner::Postgres(t) => RawConnection::Postgres(t),
+        }
+    }
+
+    /// The time rows written in this transaction are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,

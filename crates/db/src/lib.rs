@@ -11,7 +11,7 @@ mod sync_tasks;
 mod tokens;
 mod users;
 
-pub use db::{Db, Engine, Scope, Tx};
+pub use db::{Db, Engine, RawConnection, Scope, Tx};
 pub use decimal::Dec;
 pub use error::Error;
 pub use secrets::{Cipher, CipherError, KEY_LEN};

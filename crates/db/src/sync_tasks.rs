@@ -6,9 +6,9 @@ use amzsync_domain::{ErrorClass, StoreId, SyncKind, SyncTaskId, SyncWindow, Task
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::db::on_pool;
+use crate::db::{on_pool, on_tx};
 use crate::error::{one_changed, unique_violation};
-use crate::{Db, Error, Result, Scope};
+use crate::{Db, Error, Result, Scope, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewSyncTask {
@@ -158,29 +158,65 @@ impl SyncTasks<'_> {
     /// Creates a pending task, unless one of its kind is already pending or
     /// running for the store (FR-6), in which case nothing is written.
     pub async fn create(&self, new: &NewSyncTask) -> Result<SyncTask> {
-        let now = self.0.now();
-        let inserted = on_pool!(self.0, p => sqlx::query(
-            "INSERT INTO sync_tasks (id, store_id, sync_type, status, trigger, window_start, window_end,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $7)",
-        )
-        .bind(new.id.to_string())
-        .bind(new.store_id.0)
-        .bind(new.kind.as_str())
-        .bind(new.trigger.as_str())
-        .bind(new.window.map(|w| w.start()))
-        .bind(new.window.map(|w| w.end()))
-        .bind(now)
-        .execute(p)
-        .await
-        .map(drop));
+        let mut tx = self.0.begin().await?;
+        let task = Self::create_in(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(task)
+    }
+
+    /// The same inside the caller's transaction, so the task and its job in
+    /// the queue commit together. A refused insert is rolled back to a
+    /// savepoint: the transaction stays usable either way.
+    pub async fn create_in(tx: &mut Tx, new: &NewSyncTask) -> Result<SyncTask> {
+        let now = tx.now;
+        let inserted = on_tx!(tx, c => {
+            let mut savepoint = sqlx::Connection::begin(&mut *c).await?;
+            let result = sqlx::query(
+                "INSERT INTO sync_tasks (id, store_id, sync_type, status, trigger, window_start, window_end,
+                    created_at, updated_at)
+                 VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $7)",
+            )
+            .bind(new.id.to_string())
+            .bind(new.store_id.0)
+            .bind(new.kind.as_str())
+            .bind(new.trigger.as_str())
+            .bind(new.window.map(|w| w.start()))
+            .bind(new.window.map(|w| w.end()))
+            .bind(now)
+            .execute(&mut *savepoint)
+            .await
+            .map(drop);
+            match result {
+                Ok(()) => savepoint.commit().await?,
+                Err(_) => savepoint.rollback().await?,
+            }
+            result
+        });
         match inserted {
-            Ok(()) => self.get(Scope::All, new.id).await,
+            Ok(()) => {
+                let sql = format!("SELECT {COLUMNS} FROM sync_tasks t WHERE t.id = $1");
+                let row = on_tx!(tx, c => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(new.id.to_string())
+                    .fetch_one(&mut *c)
+                    .await)?;
+                row.try_into()
+            }
             Err(e) if unique_violation(&e) == Some("sync_tasks_one_active_key") => {
-                match self.active(new.store_id, new.kind).await? {
-                    Some(task) => Err(Error::SyncAlreadyActive { task_id: task.id }),
-                    // The other task finished between our insert and this read;
-                    // the caller may simply trigger again.
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM sync_tasks t
+                     WHERE t.store_id = $1 AND t.sync_type = $2 AND t.status IN ('pending', 'running')"
+                );
+                let active = on_tx!(tx, c => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(new.store_id.0)
+                    .bind(new.kind.as_str())
+                    .fetch_optional(&mut *c)
+                    .await)?;
+                match active {
+                    Some(row) => Err(Error::SyncAlreadyActive {
+                        task_id: SyncTask::try_from(row)?.id,
+                    }),
+                    // Not visible to us: the other task finished between our
+                    // insert and this read; the caller may simply trigger again.
                     None => Err(Error::Conflict {
                         constraint: "sync_tasks_one_active_key",
                     }),

@@ -463,3 +463,44 @@ async fn the_latest_task_and_the_last_success_are_found(t: TestDb) {
         .unwrap();
     assert_eq!(foreign, None, "another tenant sees nothing");
 }
+
+on_both_engines!(a_task_created_in_a_transaction_lives_or_dies_with_it);
+
+async fn a_task_created_in_a_transaction_lives_or_dies_with_it(t: TestDb) {
+    use amzsync_db::SyncTasks;
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await;
+    let first = task(store.id, SyncKind::Inventory, 1);
+
+    let mut tx = t.begin().await.unwrap();
+    let created = SyncTasks::create_in(&mut tx, &first).await.unwrap();
+    assert_eq!(created.status, TaskStatus::Pending);
+    // A second one in the same transaction is refused and the transaction stays usable.
+    let again = SyncTasks::create_in(&mut tx, &task(store.id, SyncKind::Inventory, 2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, Error::SyncAlreadyActive { task_id } if task_id == first.id),
+        "{again:?}"
+    );
+    let other = SyncTasks::create_in(&mut tx, &task(store.id, SyncKind::Business, 3))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(matches!(
+        t.sync_tasks().get(Scope::All, first.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        t.sync_tasks().get(Scope::All, other.id).await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let mut tx = t.begin().await.unwrap();
+    SyncTasks::create_in(&mut tx, &first).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        t.sync_tasks().get(Scope::All, first.id).await.unwrap().status,
+        TaskStatus::Pending
+    );
+}
