@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::faults::Faults;
+use crate::faults::{Failure, Pending};
 use crate::server::Shared;
 use crate::truth::{AdsProfile, Truth};
 use crate::usage_plan::{Bucket, Operation, UsagePlan};
@@ -98,12 +98,28 @@ impl IntoResponse for AdsError {
 }
 
 /// Authenticates the call, resolves the scope, then applies injected faults and the
-/// usage plan, in that order, like [`crate::sp::admit`].
-pub(crate) fn admit(
+/// usage plan, in that order, like [`crate::sp::admit`]; a call chance made slow
+/// waits before it is answered.
+pub(crate) async fn admit(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
     op: Operation,
     scoped: bool,
+) -> Result<AdsCaller, AdsError> {
+    let mut delay = None;
+    let admitted = admit_now(shared, headers, op, scoped, &mut delay);
+    if let Some(delay) = delay {
+        tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    admitted
+}
+
+fn admit_now(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    op: Operation,
+    scoped: bool,
+    delay: &mut Option<std::time::Duration>,
 ) -> Result<AdsCaller, AdsError> {
     let now = shared.clock.now();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -141,9 +157,7 @@ pub(crate) fn admit(
         // ads-advanced-tools-docs#324: an unknown scope is this 400.
         let unknown = || AdsError::v3(StatusCode::BAD_REQUEST, "Invalid Advertiser or Marketplace ID.");
         let id: i64 = scope.trim().parse().map_err(|_| unknown())?;
-        let truth = Truth {
-            shared: Arc::clone(shared),
-        };
+        let truth = Truth::new(Arc::clone(shared));
         let profile = truth.ads_profile(id).map_err(|_| unknown())?;
         if profile.seller_id != seller {
             return Err(AdsError::v3(
@@ -157,20 +171,44 @@ pub(crate) fn admit(
     };
 
     let mut world = shared.world();
-    world.stats_mut(&seller, op).calls += 1;
-    if Faults::take(&mut world.faults.fail, op) {
-        world.stats_mut(&seller, op).failed += 1;
-        return Err(AdsError::v3(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-        ));
-    }
+    let n = world.count_call(&seller, op);
     // ads-advanced-tools-docs#344: 429s on report creation come without
     // Retry-After; other operations send it.
     let says_retry_after = op != Operation::CreateAsyncReport;
-    if Faults::take(&mut world.faults.throttle, op) {
-        world.stats_mut(&seller, op).throttled += 1;
-        return Err(AdsError::throttled(says_retry_after.then_some(1)));
+    let failure = if Pending::take(&mut world.pending.fail, op) {
+        Some(Failure::ServerError)
+    } else if Pending::take(&mut world.pending.throttle, op) {
+        Some(Failure::Throttle)
+    } else {
+        let decision = world
+            .faults(&shared.config)
+            .decide(shared.config.seed, &seller, op, n);
+        if decision.delay.is_some() {
+            *delay = decision.delay;
+            let stats = world.stats_mut(&seller, op);
+            stats.slowed += 1;
+            stats.injected += 1;
+        }
+        decision.failure
+    };
+    if let Some(failure) = failure {
+        let stats = world.stats_mut(&seller, op);
+        stats.injected += 1;
+        return Err(match failure {
+            Failure::ServerError => {
+                stats.failed += 1;
+                AdsError::v3(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
+            Failure::Unavailable => {
+                stats.unavailable += 1;
+                // [UNC] body; reporting v3 documents only the status.
+                AdsError::v3(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+            }
+            Failure::Throttle => {
+                stats.throttled += 1;
+                AdsError::throttled(says_retry_after.then_some(1))
+            }
+        });
     }
     if let Some(profile) = &profile {
         // The Ads API sends no rate header, so the plan's header stays empty.

@@ -1,6 +1,6 @@
 //! An Ads reporting v3 report and its state machine (PROTOCOL.md §5.4):
-//! `PENDING` → `PROCESSING` → `COMPLETED` | `FAILED`, advanced by polls like the
-//! SP-API reports, plus the Sponsored Products report types with the columns each
+//! `PENDING` → `PROCESSING` → `COMPLETED` | `FAILED`, advanced by polls or the
+//! simulated clock like the SP-API reports, plus the Sponsored Products report types with the columns each
 //! accepts and how their rows are rendered.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::faults::AdsReportOutcome;
+use crate::timing::{ReportTiming, Stage};
 use crate::truth::ads::Grain;
 use crate::truth::{AdsRow, Conversions, Truth};
 
@@ -200,8 +201,10 @@ pub(crate) struct AdsReport {
     pub(crate) created: DateTime<Utc>,
     pub(crate) updated: DateTime<Utc>,
     pub(crate) last_status: AdsStatus,
-    pub(crate) polls_needed: u32,
+    pub(crate) timing: ReportTiming,
     pub(crate) polls_seen: u32,
+    /// How far processing has come when last observed; only moves forward.
+    pub(crate) stage: Stage,
     pub(crate) outcome: AdsReportOutcome,
     pub(crate) generated: Option<DateTime<Utc>>,
     /// Bytes of the gzip file, computed the first time it is asked for.
@@ -210,19 +213,16 @@ pub(crate) struct AdsReport {
 }
 
 impl AdsReport {
-    /// Like the SP-API reports: the first half of the needed polls answer
-    /// `PENDING`, the rest `PROCESSING`, and the poll after them the outcome.
+    /// Like the SP-API reports: `PENDING` while queued, `PROCESSING`, then the
+    /// outcome, as last observed.
     pub(crate) fn status(&self) -> AdsStatus {
-        if self.polls_needed == 0 || self.polls_seen > self.polls_needed {
-            return match self.outcome {
+        match self.stage {
+            Stage::Queued => AdsStatus::Pending,
+            Stage::Processing => AdsStatus::Processing,
+            Stage::Finished => match self.outcome {
                 AdsReportOutcome::Completed => AdsStatus::Completed,
                 AdsReportOutcome::Failed => AdsStatus::Failed,
-            };
-        }
-        if self.polls_seen <= self.polls_needed / 2 {
-            AdsStatus::Pending
-        } else {
-            AdsStatus::Processing
+            },
         }
     }
 
@@ -237,8 +237,15 @@ impl AdsReport {
         self.observe(now);
     }
 
-    /// Stamps `updatedAt` when the status changes and `generatedAt` on completion.
+    /// Moves the state machine to where its timing says it is at `now`; stamps
+    /// `updatedAt` when the status changes and `generatedAt` on completion.
     pub(crate) fn observe(&mut self, now: DateTime<Utc>) {
+        if self.deleted {
+            return;
+        }
+        self.stage = self
+            .stage
+            .max(self.timing.stage(self.polls_seen, self.created, now));
         let status = self.status();
         if status != self.last_status {
             self.last_status = status;

@@ -16,11 +16,13 @@ use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::faults::Failure;
 use crate::marketplace::Marketplace;
 use crate::report::{Ending, ProcessingStatus, Report, ReportType};
 use crate::rng::hash;
 use crate::server::Shared;
-use crate::truth::{InventoryRow, SkuSalesAndTraffic, Truth, sales_traffic};
+use crate::truth::{AsinGranularity, InventoryRow, SkuSalesAndTraffic, Truth, sales_traffic};
+use crate::usage_plan::Operation;
 
 /// Documents live under the simulator's own control prefix, never on an Amazon
 /// path: on Amazon they come from S3, a different host.
@@ -97,12 +99,15 @@ pub(crate) async fn download(
         return refused;
     }
 
-    let report = shared
-        .world()
-        .reports
-        .iter()
-        .find(|r| r.visible_document_id() == Some(document_id.as_str()))
-        .cloned();
+    let report = {
+        let mut world = shared.world();
+        world.observe_reports(shared.clock.now());
+        world
+            .reports
+            .iter()
+            .find(|r| r.visible_document_id() == Some(document_id.as_str()))
+            .cloned()
+    };
     let Some(report) = report else {
         return s3_error(
             StatusCode::NOT_FOUND,
@@ -110,16 +115,20 @@ pub(crate) async fn download(
             "The specified key does not exist.",
         );
     };
-    let truth = Truth {
-        shared: Arc::clone(&shared),
-    };
+    // The document holds the figures as they were when Amazon generated it, not
+    // as they have been restated since.
+    let truth = Truth::new(Arc::clone(&shared)).as_of(report.processing_end.unwrap_or(report.created));
     match render(&truth, &report) {
-        Ok(document) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, document.content_type)],
-            document.bytes,
-        )
-            .into_response(),
+        Ok(document) => {
+            deliver(
+                &shared,
+                (&report.seller, &document_id),
+                Operation::DownloadReportDocument,
+                document.content_type,
+                document.bytes,
+            )
+            .await
+        }
         Err(error) => {
             tracing::error!(report_id = report.id, %error, "Rendering a report document failed.");
             s3_error(
@@ -128,6 +137,61 @@ pub(crate) async fn download(
                 "We encountered an internal error. Please try again.",
             )
         }
+    }
+}
+
+/// Serves a download's bytes after chance had its say: S3's 500 or 503 (`SlowDown`,
+/// also for a throttle), a delay, or a body cut part-way. A cut body is still a
+/// complete 200 response, so only a client that checks what it decodes (gzip
+/// trailer, JSON, row count) notices, as with a real truncated transfer.
+pub(crate) async fn deliver(
+    shared: &Shared,
+    (seller, key): (&str, &str),
+    op: Operation,
+    content_type: String,
+    mut bytes: Vec<u8>,
+) -> Response {
+    let seed = shared.config.seed;
+    let (failure, delay) = {
+        let mut world = shared.world();
+        let n = world.count_call(seller, op);
+        let faults = world.faults(&shared.config);
+        let decision = faults.decide(seed, seller, op, n);
+        let cut = match decision.failure {
+            None => faults.truncation(seed, key, op, n, bytes.len()),
+            Some(_) => None,
+        };
+        let stats = world.stats_mut(seller, op);
+        match decision.failure {
+            Some(Failure::ServerError) => stats.failed += 1,
+            Some(Failure::Unavailable | Failure::Throttle) => stats.unavailable += 1,
+            None => {}
+        }
+        if let Some(cut) = cut {
+            stats.truncated += 1;
+            bytes.truncate(cut);
+        }
+        stats.slowed += u64::from(decision.delay.is_some());
+        stats.injected += u64::from(decision.failure.is_some())
+            + u64::from(decision.delay.is_some())
+            + u64::from(cut.is_some());
+        (decision.failure, decision.delay)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    match failure {
+        Some(Failure::ServerError) => s3_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "We encountered an internal error. Please try again.",
+        ),
+        Some(Failure::Unavailable | Failure::Throttle) => s3_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SlowDown",
+            "Please reduce your request rate.",
+        ),
+        None => (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response(),
     }
 }
 
@@ -142,7 +206,7 @@ pub(crate) fn s3_error(status: StatusCode, code: &str, message: &str) -> Respons
 /// A document's bytes as served.
 #[derive(Debug)]
 pub(crate) struct Rendered {
-    pub(crate) content_type: &'static str,
+    pub(crate) content_type: String,
     pub(crate) bytes: Vec<u8>,
 }
 
@@ -155,7 +219,7 @@ pub(crate) fn render(truth: &Truth, report: &Report) -> Result<Rendered, crate::
             _ => String::new(),
         };
         return Ok(Rendered {
-            content_type: "application/json; charset=UTF-8",
+            content_type: "application/json; charset=UTF-8".to_owned(),
             bytes: json!({ "errorDetails": details }).to_string().into_bytes(),
         });
     }
@@ -222,10 +286,8 @@ fn render_inventory(truth: &Truth, report: &Report) -> Result<Rendered, crate::E
     let marketplace = Marketplace::by_id(marketplace)
         .ok_or_else(|| crate::Error::UnknownMarketplace(marketplace.clone()))?;
     let whole = marketplace.whole_currency();
-    // EU files are Windows-1252 with CRLF line ends, NA files UTF-8 with LF, as in
-    // the example files (PROTOCOL.md §4.1, examples/).
-    let cp1252 = marketplace.flat_file_is_cp1252();
-    let eol = if cp1252 { "\r\n" } else { "\n" };
+    let charset = FlatFileCharset::of(marketplace);
+    let eol = charset.eol();
 
     let mut text = INVENTORY_COLUMNS.join("\t");
     text.push_str(eol);
@@ -233,17 +295,7 @@ fn render_inventory(truth: &Truth, report: &Report) -> Result<Rendered, crate::E
         text.push_str(&inventory_line(row, whole).join("\t"));
         text.push_str(eol);
     }
-    Ok(if cp1252 {
-        Rendered {
-            content_type: "text/plain; charset=Cp1252",
-            bytes: to_cp1252(&text),
-        }
-    } else {
-        Rendered {
-            content_type: "text/plain; charset=UTF-8",
-            bytes: text.into_bytes(),
-        }
-    })
+    Ok(charset.render(&truth.shared.config, &text))
 }
 
 fn inventory_line(row: &InventoryRow, whole_currency: bool) -> Vec<String> {
@@ -315,8 +367,8 @@ fn render_ledger(truth: &Truth, report: &Report) -> Result<Rendered, crate::Erro
             truth.products(seller, id).ok().map(|_| (id, m))
         })
         .ok_or_else(|| crate::Error::UnknownSeller(seller.clone()))?;
-    let cp1252 = marketplace.flat_file_is_cp1252();
-    let eol = if cp1252 { "\r\n" } else { "\n" };
+    let charset = FlatFileCharset::of(marketplace);
+    let eol = charset.eol();
     let quote = |field: &str| format!("\"{}\"", field.replace('"', "\"\""));
     let mut text = LEDGER_COLUMNS.map(quote).join("\t");
     text.push_str(eol);
@@ -354,17 +406,7 @@ fn render_ledger(truth: &Truth, report: &Report) -> Result<Rendered, crate::Erro
             text.push_str(eol);
         }
     }
-    Ok(if cp1252 {
-        Rendered {
-            content_type: "text/plain; charset=Cp1252",
-            bytes: to_cp1252(&text),
-        }
-    } else {
-        Rendered {
-            content_type: "text/plain; charset=UTF-8",
-            bytes: text.into_bytes(),
-        }
-    })
+    Ok(charset.render(&truth.shared.config, &text))
 }
 
 /// `1499` → `14.99`; yen prices are stored ×100 too and written without decimals.
@@ -446,7 +488,7 @@ fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Rendered, 
             summed = all;
         } else {
             for (sum, sku) in summed.iter_mut().zip(all) {
-                add_day(sum, &sku);
+                sales_traffic::add(sum, &sku);
             }
         }
     }
@@ -458,14 +500,16 @@ fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Rendered, 
         total(|s| s.browser_page_views),
         total(|s| s.mobile_app_page_views),
     );
-    let by_asin: Vec<Value> = summed
+    let granularity = report
+        .options
+        .get("asinGranularity")
+        .and_then(|g| AsinGranularity::parse(g))
+        .unwrap_or_default();
+    let by_asin: Vec<Value> = sales_traffic::by_asin(&summed, granularity)
         .iter()
-        .filter(|s| s.units_ordered > 0)
         .map(|s| {
-            json!({
+            let mut row = json!({
                 "parentAsin": s.parent_asin,
-                "childAsin": s.child_asin,
-                "sku": s.sku,
                 "salesByAsin": {
                     "unitsOrdered": s.units_ordered,
                     "orderedProductSales": amount(s.ordered_product_sales_cents, currency),
@@ -487,7 +531,15 @@ fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Rendered, 
                     "buyBoxPercentage": s.buy_box_percentage,
                     "unitSessionPercentage": percent(u64::from(s.units_ordered), u64::from(s.sessions())),
                 },
-            })
+            });
+            // childAsin only at CHILD and SKU granularity, sku only at SKU (§4.4.2).
+            if granularity != AsinGranularity::Parent {
+                row["childAsin"] = s.child_asin.clone().into();
+            }
+            if granularity == AsinGranularity::Sku {
+                row["sku"] = s.sku.clone().into();
+            }
+            row
         })
         .collect();
 
@@ -503,23 +555,79 @@ fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Rendered, 
         "salesAndTrafficByAsin": by_asin,
     });
     Ok(Rendered {
-        content_type: "application/json; charset=UTF-8",
+        content_type: "application/json; charset=UTF-8".to_owned(),
         bytes: document.to_string().into_bytes(),
     })
 }
 
-/// Adds one day of a SKU to its running sum; the buy-box share is averaged by page
-/// views.
-fn add_day(sum: &mut SkuSalesAndTraffic, day: &SkuSalesAndTraffic) {
-    let buy_box = sales_traffic::weighted_buy_box(&[sum.clone(), day.clone()]);
-    sum.units_ordered += day.units_ordered;
-    sum.ordered_product_sales_cents += day.ordered_product_sales_cents;
-    sum.total_order_items += day.total_order_items;
-    sum.browser_sessions += day.browser_sessions;
-    sum.mobile_app_sessions += day.mobile_app_sessions;
-    sum.browser_page_views += day.browser_page_views;
-    sum.mobile_app_page_views += day.mobile_app_page_views;
-    sum.buy_box_percentage = buy_box;
+/// How a marketplace's flat files (MYI, ledger) are encoded (PROTOCOL.md §3.6):
+/// Windows-1252 with CRLF in Europe and UTF-8 with LF in North America, as in the
+/// example files; Shift_JIS in Japan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlatFileCharset {
+    Utf8,
+    Cp1252,
+    ShiftJis,
+}
+
+impl FlatFileCharset {
+    fn of(marketplace: &Marketplace) -> Self {
+        if marketplace.flat_file_is_cp1252() {
+            Self::Cp1252
+        } else if marketplace.flat_file_is_shift_jis() {
+            Self::ShiftJis
+        } else {
+            Self::Utf8
+        }
+    }
+
+    /// [UNC] Japanese line ends are undocumented; CRLF like the other Windows
+    /// charsets, so a client that only strips `\r` after Cp1252 fails here too.
+    fn eol(self) -> &'static str {
+        match self {
+            Self::Utf8 => "\n",
+            Self::Cp1252 | Self::ShiftJis => "\r\n",
+        }
+    }
+
+    fn render(self, config: &crate::Config, text: &str) -> Rendered {
+        match self {
+            Self::Utf8 => Rendered {
+                content_type: "text/plain; charset=UTF-8".to_owned(),
+                bytes: text.as_bytes().to_vec(),
+            },
+            Self::Cp1252 => Rendered {
+                content_type: "text/plain; charset=Cp1252".to_owned(),
+                bytes: to_cp1252(text),
+            },
+            Self::ShiftJis => Rendered {
+                content_type: format!("text/plain; charset={}", config.shift_jis_charset_label),
+                bytes: to_shift_jis(text),
+            },
+        }
+    }
+}
+
+/// Encodes text as Shift_JIS in its Windows form (cp932, what Amazon's Japanese
+/// files are observed in: PROTOCOL.md §3.6). Characters it cannot represent
+/// become `?`, as in Amazon's EU files, rather than encoding_rs's HTML escapes.
+pub(crate) fn to_shift_jis(text: &str) -> Vec<u8> {
+    let mut encoder = encoding_rs::SHIFT_JIS.new_encoder();
+    let mut out = Vec::with_capacity(text.len() * 2);
+    let mut rest = text;
+    loop {
+        let needed = encoder
+            .max_buffer_length_from_utf8_without_replacement(rest.len())
+            .unwrap_or(rest.len() * 2 + 16);
+        out.reserve(needed);
+        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::EncoderResult::InputEmpty => return out,
+            encoding_rs::EncoderResult::OutputFull => {}
+            encoding_rs::EncoderResult::Unmappable(_) => out.push(b'?'),
+        }
+    }
 }
 
 /// Encodes text as Windows-1252. Characters it cannot represent become `?`, which is
@@ -571,6 +679,13 @@ mod tests {
     fn windows_1252_differs_from_latin_1_in_the_high_block() {
         assert_eq!(to_cp1252("Küche – Größe"), b"K\xfcche \x96 Gr\xf6\xdfe");
         assert_eq!(to_cp1252("Łódź"), b"?\xf3d?");
+    }
+
+    #[test]
+    fn shift_jis_is_the_windows_form_and_unmappable_characters_become_question_marks() {
+        // マ is 0x83 0x7D; the wave dash U+FF5E is cp932's 0x81 0x60.
+        assert_eq!(to_shift_jis("Aマ～"), b"A\x83\x7d\x81\x60");
+        assert_eq!(to_shift_jis("Küche"), b"K?che");
     }
 
     #[test]

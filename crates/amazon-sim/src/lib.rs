@@ -3,6 +3,7 @@
 
 // Library surface: the running server and its knobs.
 mod config;
+mod control;
 mod error;
 mod server;
 
@@ -21,20 +22,23 @@ mod report;
 mod rng;
 mod seller;
 mod stats;
+mod timing;
 mod truth;
 mod usage_plan;
 mod world;
 
+pub use clock::ClockMode;
 pub use config::Config;
 pub use error::Error;
-pub use faults::{AdsReportOutcome, ReportOutcome};
+pub use faults::{AdsReportOutcome, FaultRates, Faults, ReportOutcome};
 pub use marketplace::{MARKETPLACES, Marketplace, Region};
 pub use report::{ProcessingStatus, ReportType};
 pub use seller::{Credentials, Seller};
 pub use server::Simulator;
 pub use stats::CallStats;
+pub use timing::ReportTiming;
 pub use truth::{
-    AdsMetrics, AdsProfile, AdsRow, Conversions, DateTotals, InventoryRow, LedgerRow, Product,
-    SalesAndTrafficDay, SkuSalesAndTraffic, Truth,
+    AdsMetrics, AdsProfile, AdsRow, AsinGranularity, Conversions, DateTotals, InventoryRow, LedgerRow,
+    Product, SalesAndTrafficDay, SkuSalesAndTraffic, Truth,
 };
 pub use usage_plan::{Operation, UsagePlan};

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::faults::Faults;
+use crate::faults::{Failure, Pending};
 use crate::rng::Rng;
 use crate::server::Shared;
 use crate::usage_plan::Operation;
@@ -33,12 +33,27 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
             "The request is missing a required parameter : grant_type",
         );
     };
-    if Faults::take(&mut shared.world().faults.fail, Operation::Token) {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "The authorization server encountered an unexpected condition.",
-        );
+    let (failure, delay) = injected_faults(&shared, request.refresh_token.as_deref());
+    if let Some(delay) = delay {
+        tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    match failure {
+        Some(Failure::ServerError) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "The authorization server encountered an unexpected condition.",
+            );
+        }
+        Some(Failure::Unavailable) => {
+            // [UNC] status and text (PROTOCOL.md §7).
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "The authorization server is currently unable to handle the request.",
+            );
+        }
+        Some(Failure::Throttle) | None => {}
     }
     let Some(grant_type) = request.grant_type.as_deref() else {
         return missing("grant_type");
@@ -112,6 +127,48 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
         body.to_string(),
     )
         .into_response()
+}
+
+/// The faults of this token request: the one-shot knob, then chance. LWA has no
+/// published usage plan, so chance never throttles it. Counted, and drawn, per
+/// seller of the refresh token when it is known (so one seller's chaos does not
+/// depend on another's calls), else over all unknown tokens.
+fn injected_faults(
+    shared: &Shared,
+    refresh_token: Option<&str>,
+) -> (Option<Failure>, Option<std::time::Duration>) {
+    let mut world = shared.world();
+    let op = Operation::Token;
+    let seller = refresh_token
+        .and_then(|t| world.grants.get(t))
+        .map(|g| g.seller.clone());
+    let (who, n) = match &seller {
+        Some(seller) => (seller.clone(), world.count_call(seller, op)),
+        None => {
+            world.token_calls += 1;
+            ("lwa".to_owned(), world.token_calls)
+        }
+    };
+    let (failure, delay) = if Pending::take(&mut world.pending.fail, op) {
+        (Some(Failure::ServerError), None)
+    } else {
+        let decision = world
+            .faults(&shared.config)
+            .decide(shared.config.seed, &who, op, n);
+        let failure = decision.failure.filter(|f| *f != Failure::Throttle);
+        (failure, decision.delay)
+    };
+    if let Some(seller) = &seller {
+        let stats = world.stats_mut(seller, op);
+        match failure {
+            Some(Failure::ServerError) => stats.failed += 1,
+            Some(Failure::Unavailable) => stats.unavailable += 1,
+            _ => {}
+        }
+        stats.slowed += u64::from(delay.is_some());
+        stats.injected += u64::from(failure.is_some()) + u64::from(delay.is_some());
+    }
+    (failure, delay)
 }
 
 /// Reads a form (the documented encoding) or a JSON object (the Java SDK's).

@@ -90,6 +90,12 @@ impl Marketplace {
         )
     }
 
+    /// Whether Amazon delivers this marketplace's flat files in Shift_JIS (Japan,
+    /// PROTOCOL.md §3.6).
+    pub fn flat_file_is_shift_jis(&self) -> bool {
+        self.country == "JP"
+    }
+
     /// Whether amounts in this currency have no minor unit (yen).
     pub(crate) fn whole_currency(&self) -> bool {
         self.currency == "JPY"

@@ -1,11 +1,14 @@
 //! A report request and its processing state machine (PROTOCOL.md §3.3, §3.9):
-//! `IN_QUEUE` → `IN_PROGRESS` → `DONE` | `CANCELLED` | `FATAL`, advanced by polls so
-//! tests control it without waiting.
+//! `IN_QUEUE` → `IN_PROGRESS` → `DONE` | `CANCELLED` | `FATAL`, advanced by polls or
+//! by the simulated clock ([`crate::ReportTiming`]), so tests control it without
+//! waiting and a live server completes reports over time.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
+
+use crate::timing::{ReportTiming, Stage};
 
 /// Report types the simulator generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,8 +122,10 @@ pub(crate) struct Report {
     pub(crate) data_end: DateTime<Utc>,
     pub(crate) created: DateTime<Utc>,
     pub(crate) options: BTreeMap<String, String>,
-    pub(crate) polls_needed: u32,
+    pub(crate) timing: ReportTiming,
     pub(crate) polls_seen: u32,
+    /// How far processing has come when last observed; only moves forward.
+    pub(crate) stage: Stage,
     pub(crate) ending: Ending,
     pub(crate) cancelled: bool,
     pub(crate) processing_start: Option<DateTime<Utc>>,
@@ -130,23 +135,20 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    /// The status after the polls seen so far: the first half of the needed polls
-    /// answer `IN_QUEUE`, the rest `IN_PROGRESS`, and the poll after them the ending.
+    /// The status when last observed ([`Report::observe`]): queued, in progress,
+    /// or the ending once the timing has run out.
     pub(crate) fn status(&self) -> ProcessingStatus {
         if self.cancelled {
             return ProcessingStatus::Cancelled;
         }
-        if self.polls_needed == 0 || self.polls_seen > self.polls_needed {
-            return match self.ending {
+        match self.stage {
+            Stage::Queued => ProcessingStatus::InQueue,
+            Stage::Processing => ProcessingStatus::InProgress,
+            Stage::Finished => match self.ending {
                 Ending::Done => ProcessingStatus::Done,
                 Ending::Cancelled => ProcessingStatus::Cancelled,
                 Ending::Fatal { .. } => ProcessingStatus::Fatal,
-            };
-        }
-        if self.polls_seen <= self.polls_needed / 2 {
-            ProcessingStatus::InQueue
-        } else {
-            ProcessingStatus::InProgress
+            },
         }
     }
 
@@ -156,13 +158,18 @@ impl Report {
         self.observe(now);
     }
 
-    /// Stamps `processingStartTime`/`processingEndTime` the first time a status that
-    /// has them is seen.
+    /// Moves the state machine to where its timing says it is at `now`, and stamps
+    /// `processingStartTime`/`processingEndTime` the first time a status that has
+    /// them is seen. Every handler that shows a report observes it first, so a
+    /// time-driven report is complete whoever looks.
     pub(crate) fn observe(&mut self, now: DateTime<Utc>) {
-        let status = self.status();
         if self.cancelled {
             return;
         }
+        self.stage = self
+            .stage
+            .max(self.timing.stage(self.polls_seen, self.created, now));
+        let status = self.status();
         if status == ProcessingStatus::InProgress || status.is_terminal() {
             self.processing_start.get_or_insert(now);
         }

@@ -18,15 +18,16 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::faults::{AdsReportOutcome, Faults, ReportOutcome};
+use crate::faults::{AdsReportOutcome, Faults, Pending, ReportOutcome};
 use crate::marketplace::Marketplace;
 use crate::rng::Rng;
 use crate::seller::{Credentials, Seller};
 use crate::stats::CallStats;
+use crate::timing::ReportTiming;
 use crate::truth::Truth;
 use crate::usage_plan::Operation;
 use crate::world::{Api, Grant, World};
-use crate::{Error, ads, document, lwa, sp};
+use crate::{Error, ads, control, document, lwa, sp};
 
 /// State shared by the handlers and the [`Simulator`] handle.
 #[derive(Debug)]
@@ -44,6 +45,56 @@ impl Shared {
     /// data and a test is better served by carrying on than by a poisoned lock.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a seller (or replaces its marketplaces) and grants the LWA application
+    /// access, returning a fresh refresh token and the client credentials.
+    pub(crate) fn add_seller(&self, seller: Seller) -> Result<Credentials, Error> {
+        if let Some((id, _)) = seller
+            .marketplaces
+            .iter()
+            .find(|(id, _)| Marketplace::by_id(id).is_none())
+        {
+            return Err(Error::UnknownMarketplace(id.clone()));
+        }
+        let mut world = self.world();
+        let mut grant = |api: Api, label: &str| {
+            let n = world.next_sequence().to_string();
+            let token = format!(
+                "Atzr|IwEB{}",
+                Rng::keyed(self.config.seed, &[label, &seller.id, &n]).alphanumeric(64)
+            );
+            world.grants.insert(
+                token.clone(),
+                Grant {
+                    seller: seller.id.clone(),
+                    api,
+                    revoked: false,
+                },
+            );
+            token
+        };
+        let refresh_token = grant(Api::SellingPartner, "refresh");
+        let ads_refresh_token = grant(Api::Advertising, "ads-refresh");
+        let seller_id = seller.id.clone();
+        world.sellers.insert(seller.id.clone(), seller);
+        Ok(Credentials {
+            seller_id,
+            refresh_token,
+            ads_refresh_token,
+            client_id: self.config.client_id.clone(),
+            client_secret: self.config.client_secret.clone(),
+        })
+    }
+
+    /// Revokes a grant, as a seller does in Seller Central: the refresh token then
+    /// gets `invalid_grant`, and access tokens minted from it are refused as
+    /// revoked. Works for SP-API and Ads refresh tokens alike.
+    pub(crate) fn revoke_grant(&self, refresh_token: &str) {
+        let mut world = self.world();
+        if let Some(grant) = world.grants.get_mut(refresh_token) {
+            grant.revoked = true;
+        }
     }
 }
 
@@ -64,7 +115,7 @@ impl Simulator {
     pub fn start(listener: TcpListener, config: Config) -> Result<Self, Error> {
         let base_url = base_url(listener.local_addr()?);
         let shared = Arc::new(Shared {
-            clock: Clock::new(config.start),
+            clock: Clock::new(config.start, config.clock),
             config,
             base_url,
             world: Mutex::new(World::default()),
@@ -132,9 +183,7 @@ impl Simulator {
 
     /// The ground truth behind every report.
     pub fn truth(&self) -> Truth {
-        Truth {
-            shared: Arc::clone(&self.shared),
-        }
+        Truth::new(Arc::clone(&self.shared))
     }
 
     /// The simulated time.
@@ -142,8 +191,9 @@ impl Simulator {
         self.shared.clock.now()
     }
 
-    /// Moves the simulated clock forward: tokens expire, buckets refill and document
-    /// URLs age accordingly.
+    /// Moves the simulated clock forward: tokens expire, buckets refill, reports
+    /// with a [`ReportTiming::Duration`] progress, recent days restate and
+    /// document URLs age accordingly. On a live clock it adds to the running time.
     pub fn advance(&self, by: Duration) {
         let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
         self.shared.clock.advance(by);
@@ -152,88 +202,62 @@ impl Simulator {
     /// Adds a seller (or replaces its marketplaces) and grants the LWA application
     /// access, returning a fresh refresh token and the client credentials.
     pub fn add_seller(&self, seller: Seller) -> Result<Credentials, Error> {
-        if let Some((id, _)) = seller
-            .marketplaces
-            .iter()
-            .find(|(id, _)| Marketplace::by_id(id).is_none())
-        {
-            return Err(Error::UnknownMarketplace(id.clone()));
-        }
-        let mut world = self.shared.world();
-        let mut grant = |api: Api, label: &str| {
-            let n = world.next_sequence().to_string();
-            let token = format!(
-                "Atzr|IwEB{}",
-                Rng::keyed(self.shared.config.seed, &[label, &seller.id, &n]).alphanumeric(64)
-            );
-            world.grants.insert(
-                token.clone(),
-                Grant {
-                    seller: seller.id.clone(),
-                    api,
-                    revoked: false,
-                },
-            );
-            token
-        };
-        let refresh_token = grant(Api::SellingPartner, "refresh");
-        let ads_refresh_token = grant(Api::Advertising, "ads-refresh");
-        let seller_id = seller.id.clone();
-        world.sellers.insert(seller.id.clone(), seller);
-        Ok(Credentials {
-            seller_id,
-            refresh_token,
-            ads_refresh_token,
-            client_id: self.shared.config.client_id.clone(),
-            client_secret: self.shared.config.client_secret.clone(),
-        })
+        self.shared.add_seller(seller)
     }
 
     /// Revokes a grant, as a seller does in Seller Central: the refresh token then
     /// gets `invalid_grant`, and access tokens minted from it are refused as
     /// revoked. Works for SP-API and Ads refresh tokens alike.
     pub fn revoke_grant(&self, refresh_token: &str) {
-        let mut world = self.shared.world();
-        if let Some(grant) = world.grants.get_mut(refresh_token) {
-            grant.revoked = true;
-        }
+        self.shared.revoke_grant(refresh_token);
     }
 
     /// Answers the next `times` calls of `op` (any seller) with 429 `QuotaExceeded`,
     /// whatever the usage plan says. Has no effect on [`Operation::Token`].
     pub fn throttle(&self, op: Operation, times: u32) {
-        *self.shared.world().faults.throttle.entry(op).or_default() += times;
+        *self.shared.world().pending.throttle.entry(op).or_default() += times;
     }
 
     /// Answers the next call of `op` with a 500 (`InternalFailure` on SP-API,
     /// `server_error` on LWA).
     pub fn fail_next(&self, op: Operation) {
-        *self.shared.world().faults.fail.entry(op).or_default() += 1;
+        *self.shared.world().pending.fail.entry(op).or_default() += 1;
     }
 
     /// Reports created from now on take `polls` non-terminal `getReport` answers
     /// before reaching their outcome.
     pub fn set_report_polls(&self, polls: u32) {
-        self.shared.world().faults.report_polls = Some(polls);
+        self.set_report_timing(ReportTiming::Polls(polls));
+    }
+
+    /// Reports created from now on follow `timing` (polls, simulated time or both).
+    pub fn set_report_timing(&self, timing: ReportTiming) {
+        self.shared.world().pending.report_timing = Some(timing);
     }
 
     /// Forces the outcome of the next created report (queued: call it twice for
     /// two reports).
     pub fn force_next_report(&self, outcome: ReportOutcome) {
-        self.shared.world().faults.next_outcomes.push_back(outcome);
+        self.shared.world().pending.next_outcomes.push_back(outcome);
     }
 
     /// Ads reports created from now on take `polls` non-terminal `getAsyncReport`
     /// answers (the first half `PENDING`, the rest `PROCESSING`) before reaching
     /// their outcome.
     pub fn set_ads_report_polls(&self, polls: u32) {
-        self.shared.world().faults.ads_report_polls = Some(polls);
+        self.set_ads_report_timing(ReportTiming::Polls(polls));
+    }
+
+    /// Ads reports created from now on follow `timing` (polls, simulated time or
+    /// both).
+    pub fn set_ads_report_timing(&self, timing: ReportTiming) {
+        self.shared.world().pending.ads_report_timing = Some(timing);
     }
 
     /// Forces the outcome of the next created Ads report (queued like
     /// [`Simulator::force_next_report`]).
     pub fn force_next_ads_report(&self, outcome: AdsReportOutcome) {
-        self.shared.world().faults.next_ads_outcomes.push_back(outcome);
+        self.shared.world().pending.next_ads_outcomes.push_back(outcome);
     }
 
     /// Call statistics of one seller and operation (Ads operations are counted
@@ -247,9 +271,18 @@ impl Simulator {
             .unwrap_or_default()
     }
 
-    /// Forgets all pending faults (throttles, failures, forced outcomes, polls).
+    /// Replaces the probabilistic faults ([`Config::faults`]) from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.world().pending.faults = Some(faults);
+    }
+
+    /// Forgets all pending faults (throttles, failures, forced outcomes, report
+    /// timing) and turns probabilistic faults off.
     pub fn clear_faults(&self) {
-        self.shared.world().faults = Faults::default();
+        self.shared.world().pending = Pending {
+            faults: Some(Faults::default()),
+            ..Pending::default()
+        };
     }
 }
 
@@ -295,6 +328,7 @@ fn router(shared: Arc<Shared>) -> Router {
             get(ads::reporting::get).delete(ads::reporting::delete),
         )
         .route(ads::reporting::DOWNLOAD_ROUTE, get(ads::reporting::download))
+        .merge(control::routes())
         .fallback(sp::not_found)
         .layer(axum::middleware::map_response_with_state(
             Arc::clone(&shared),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::faults::Faults;
+use crate::faults::{Failure, Pending};
 use crate::server::Shared;
 use crate::usage_plan::{Bucket, Operation};
 use crate::world::Api;
@@ -146,6 +146,16 @@ impl SpError {
         )
     }
 
+    fn unavailable() -> Self {
+        // [UNC] code and text (PROTOCOL.md §2.5, §7).
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "Service temporarily unavailable. Please try again.",
+            String::new(),
+        )
+    }
+
     pub(crate) fn unsupported_media_type() -> Self {
         // [UNC] body: Amazon documents the status only.
         Self::new(
@@ -183,8 +193,23 @@ pub(crate) async fn not_found() -> SpError {
 }
 
 /// Authenticates the call, then applies injected faults and the usage plan, in that
-/// order: Amazon checks the token before spending quota, so a 403 costs nothing.
-pub(crate) fn admit(shared: &Shared, headers: &HeaderMap, op: Operation) -> Result<Caller, SpError> {
+/// order: Amazon checks the token before spending quota, so a 403 costs nothing. A
+/// call chance made slow waits before it is answered, without holding the world.
+pub(crate) async fn admit(shared: &Shared, headers: &HeaderMap, op: Operation) -> Result<Caller, SpError> {
+    let mut delay = None;
+    let admitted = admit_now(shared, headers, op, &mut delay);
+    if let Some(delay) = delay {
+        tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    admitted
+}
+
+fn admit_now(
+    shared: &Shared,
+    headers: &HeaderMap,
+    op: Operation,
+    delay: &mut Option<std::time::Duration>,
+) -> Result<Caller, SpError> {
     let now = shared.clock.now();
     let mut world = shared.world();
 
@@ -209,15 +234,41 @@ pub(crate) fn admit(shared: &Shared, headers: &HeaderMap, op: Operation) -> Resu
     }
 
     let seller = access.seller;
-    world.stats_mut(&seller, op).calls += 1;
+    let n = world.count_call(&seller, op);
 
-    if Faults::take(&mut world.faults.fail, op) {
-        world.stats_mut(&seller, op).failed += 1;
-        return Err(SpError::internal());
-    }
-    if Faults::take(&mut world.faults.throttle, op) {
-        world.stats_mut(&seller, op).throttled += 1;
-        return Err(SpError::quota_exceeded());
+    let failure = if Pending::take(&mut world.pending.fail, op) {
+        Some(Failure::ServerError)
+    } else if Pending::take(&mut world.pending.throttle, op) {
+        Some(Failure::Throttle)
+    } else {
+        let decision = world
+            .faults(&shared.config)
+            .decide(shared.config.seed, &seller, op, n);
+        if decision.delay.is_some() {
+            *delay = decision.delay;
+            let stats = world.stats_mut(&seller, op);
+            stats.slowed += 1;
+            stats.injected += 1;
+        }
+        decision.failure
+    };
+    if let Some(failure) = failure {
+        let stats = world.stats_mut(&seller, op);
+        stats.injected += 1;
+        return Err(match failure {
+            Failure::ServerError => {
+                stats.failed += 1;
+                SpError::internal()
+            }
+            Failure::Unavailable => {
+                stats.unavailable += 1;
+                SpError::unavailable()
+            }
+            Failure::Throttle => {
+                stats.throttled += 1;
+                SpError::quota_exceeded()
+            }
+        });
     }
     let Some(plan) = op.usage_plan() else {
         return Ok(Caller {

@@ -1,8 +1,8 @@
 //! Call statistics per (seller, operation), so tests and benchmarks can check how
-//! efficiently and politely a client used the API.
+//! efficiently and politely a client used the API, and how many faults it met.
 
 /// Counters for one (seller, operation).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct CallStats {
     /// Authenticated calls received.
     pub calls: u64,
@@ -11,6 +11,19 @@ pub struct CallStats {
     /// Calls that found the usage plan's bucket empty, whether or not the plan is
     /// enforced: a well-behaved client keeps this at zero.
     pub violations: u64,
-    /// Calls answered 500 by [`crate::Simulator::fail_next`].
+    /// Calls answered 500 by [`crate::Simulator::fail_next`] or by chance
+    /// ([`crate::FaultRates::server_error`]).
     pub failed: u64,
+    /// Calls answered 503 by chance ([`crate::FaultRates::unavailable`]).
+    pub unavailable: u64,
+    /// Responses delayed by chance ([`crate::FaultRates::slow`]).
+    pub slowed: u64,
+    /// Downloads cut short by chance ([`crate::FaultRates::truncated`]).
+    pub truncated: u64,
+    /// Reports whose outcome chance forced ([`crate::FaultRates::report_fatal`],
+    /// [`crate::FaultRates::report_cancelled`]), counted on the create operation.
+    pub forced_outcomes: u64,
+    /// Every injected fault, by knob or by chance: what a client had to survive
+    /// beyond Amazon's ordinary behaviour (usage-plan 429s are not counted).
+    pub injected: u64,
 }

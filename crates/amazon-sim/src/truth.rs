@@ -10,7 +10,7 @@ pub(crate) mod sales_traffic;
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::Error;
 use crate::marketplace::Marketplace;
@@ -20,16 +20,49 @@ pub use ads::{AdsMetrics, AdsProfile, AdsRow, Conversions};
 pub use catalog::Product;
 pub use inventory::InventoryRow;
 pub use ledger::LedgerRow;
-pub use sales_traffic::{DateTotals, SalesAndTrafficDay, SkuSalesAndTraffic};
+pub use sales_traffic::{AsinGranularity, DateTotals, SalesAndTrafficDay, SkuSalesAndTraffic};
 
 /// Read access to a simulator's ground truth. Obtained from
 /// [`crate::Simulator::truth`]; cheap to clone.
+///
+/// Figures of recent days are restated as simulated time passes, as Amazon's are
+/// (PROTOCOL.md §4.4.4, §5.8): sales and traffic settle over
+/// [`crate::Config::restatement_days`], Ads attribution grows for 30 days after
+/// the click. The truth answers as of the simulated now, or as of another
+/// instant through [`Truth::as_of`].
 #[derive(Debug, Clone)]
 pub struct Truth {
     pub(crate) shared: Arc<Shared>,
+    /// `None` reads the clock at each call.
+    as_of: Option<DateTime<Utc>>,
 }
 
 impl Truth {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared, as_of: None }
+    }
+
+    /// The same truth as it stood at `instant`: what a report generated then
+    /// contained. Later instants see recent days restated.
+    #[must_use]
+    pub fn as_of(&self, instant: DateTime<Utc>) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            as_of: Some(instant),
+        }
+    }
+
+    /// The instant this truth answers for.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.as_of.unwrap_or_else(|| self.shared.clock.now())
+    }
+
+    /// Whole days from `date` to the UTC date of [`Truth::now`]: how long the
+    /// figures of `date` have had to settle.
+    fn age(&self, date: NaiveDate) -> i64 {
+        (self.now().date_naive() - date).num_days()
+    }
+
     /// The seller's catalog in a marketplace.
     pub fn products(&self, seller: &str, marketplace_id: &str) -> Result<Vec<Product>, Error> {
         let (marketplace, count) = self.listing(seller, marketplace_id)?;
@@ -44,7 +77,7 @@ impl Truth {
     /// The FBA inventory snapshot a `GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA` report
     /// requested now would contain (the snapshot of the simulated clock's UTC date).
     pub fn inventory(&self, seller: &str, marketplace_id: &str) -> Result<Vec<InventoryRow>, Error> {
-        let today = self.shared.clock.now().date_naive();
+        let today = self.now().date_naive();
         self.inventory_on(seller, marketplace_id, today)
     }
 
@@ -66,7 +99,8 @@ impl Truth {
     }
 
     /// One day of sales and traffic at SKU granularity, as a one-day
-    /// `GET_SALES_AND_TRAFFIC_REPORT` contains it.
+    /// `GET_SALES_AND_TRAFFIC_REPORT` requested now contains it: provisional for
+    /// the last [`crate::Config::restatement_days`] days, final before.
     pub fn sales_and_traffic(
         &self,
         seller: &str,
@@ -82,6 +116,20 @@ impl Truth {
             totals,
             skus: all.into_iter().filter(|s| s.units_ordered > 0).collect(),
         })
+    }
+
+    /// The `salesAndTrafficByAsin` rows of a one-day report at `granularity`. At
+    /// CHILD granularity `sku` is empty; at PARENT `child_asin` and `sku` are.
+    /// [`Truth::sales_and_traffic`] is the SKU granularity with the day's totals.
+    pub fn sales_and_traffic_by_asin(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+        granularity: AsinGranularity,
+    ) -> Result<Vec<SkuSalesAndTraffic>, Error> {
+        let all = self.all_skus(seller, marketplace_id, date)?;
+        Ok(sales_traffic::by_asin(&all, granularity))
     }
 
     /// The inventory ledger of one day (`GET_LEDGER_SUMMARY_VIEW_DATA`, daily,
@@ -101,7 +149,9 @@ impl Truth {
             marketplace.country,
             &self.inventory_on(seller, marketplace_id, date)?,
             &self.inventory_on(seller, marketplace_id, next)?,
-            &self.all_skus(seller, marketplace_id, date)?,
+            // Shipments are final figures: the ledger must keep ending = starting +
+            // movements with the MYI snapshots, which are not restated.
+            &self.final_skus(seller, marketplace_id, date)?,
         ))
     }
 
@@ -175,16 +225,40 @@ impl Truth {
         let products = self.products(&profile.seller_id, &profile.marketplace_id)?;
         let seed = self.shared.config.seed;
         let campaigns = ads::campaigns(seed, profile_id, marketplace, &products);
+        let age = if self.shared.config.ads_restatement {
+            self.age(date)
+        } else {
+            i64::MAX
+        };
         Ok(ads::rows(
             seed,
             &campaigns,
             date,
+            age,
             grain,
             marketplace.whole_currency(),
         ))
     }
 
+    /// Every SKU of the day as of [`Truth::now`], restated like Amazon's figures.
     pub(crate) fn all_skus(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<SkuSalesAndTraffic>, Error> {
+        let skus = self.final_skus(seller, marketplace_id, date)?;
+        Ok(sales_traffic::restate(
+            self.shared.config.seed,
+            (seller, marketplace_id, date),
+            self.age(date),
+            self.shared.config.restatement_days,
+            skus,
+        ))
+    }
+
+    /// Every SKU of the day once settled.
+    pub(crate) fn final_skus(
         &self,
         seller: &str,
         marketplace_id: &str,

@@ -33,7 +33,30 @@ pub enum Operation {
     GetAsyncReport,
     /// Ads `DELETE /reporting/reports/{reportId}`.
     DeleteAsyncReport,
+    /// The download of an SP-API report document from its pre-signed URL (S3 on
+    /// Amazon). No usage plan; counted under the report's seller.
+    DownloadReportDocument,
+    /// The download of an Ads report from its pre-signed URL (S3 on Amazon). No
+    /// usage plan; counted under the profile's seller.
+    DownloadAdsReport,
 }
+
+/// Every operation, for lookups by name.
+const OPERATIONS: [Operation; 13] = [
+    Operation::Token,
+    Operation::CreateReport,
+    Operation::GetReport,
+    Operation::GetReports,
+    Operation::CancelReport,
+    Operation::GetReportDocument,
+    Operation::GetInventorySummaries,
+    Operation::ListProfiles,
+    Operation::CreateAsyncReport,
+    Operation::GetAsyncReport,
+    Operation::DeleteAsyncReport,
+    Operation::DownloadReportDocument,
+    Operation::DownloadAdsReport,
+];
 
 impl Operation {
     /// Amazon's operation name, e.g. `createReport`.
@@ -50,7 +73,19 @@ impl Operation {
             Operation::CreateAsyncReport => "createAsyncReport",
             Operation::GetAsyncReport => "getAsyncReport",
             Operation::DeleteAsyncReport => "deleteAsyncReport",
+            Operation::DownloadReportDocument => "downloadReportDocument",
+            Operation::DownloadAdsReport => "downloadAdsReport",
         }
+    }
+
+    /// The operation with this [`Operation::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        OPERATIONS.into_iter().find(|op| op.name() == name)
+    }
+
+    /// Every operation the simulator serves.
+    pub fn all() -> &'static [Operation] {
+        &OPERATIONS
     }
 
     /// The default SP-API usage plan, or `None` where Amazon publishes none. Ads
@@ -63,7 +98,9 @@ impl Operation {
             | Operation::ListProfiles
             | Operation::CreateAsyncReport
             | Operation::GetAsyncReport
-            | Operation::DeleteAsyncReport => None,
+            | Operation::DeleteAsyncReport
+            | Operation::DownloadReportDocument
+            | Operation::DownloadAdsReport => None,
             Operation::GetReports | Operation::CancelReport => Some(plan(0.0222, 10, "0.0222")),
             Operation::CreateReport | Operation::GetReportDocument => Some(plan(0.0167, 15, "0.0167")),
             Operation::GetReport => Some(plan(2.0, 15, "2.0")),

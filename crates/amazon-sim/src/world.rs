@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::ads_report::AdsReport;
-use crate::faults::Faults;
+use crate::config::Config;
+use crate::faults::{Faults, Pending};
 use crate::report::{Report, ReportType};
 use crate::seller::Seller;
 use crate::stats::CallStats;
@@ -26,7 +27,7 @@ pub(crate) struct World {
     pub(crate) report_pages: HashMap<String, ReportPage>,
     pub(crate) buckets: HashMap<(String, Operation), Bucket>,
     pub(crate) stats: HashMap<(String, Operation), CallStats>,
-    pub(crate) faults: Faults,
+    pub(crate) pending: Pending,
     /// Last generated near-real-time report per (seller, marketplace, type), for the
     /// regeneration cooldown.
     pub(crate) last_generated: HashMap<(String, String, ReportType), DateTime<Utc>>,
@@ -34,6 +35,9 @@ pub(crate) struct World {
     pub(crate) ads_reports: Vec<AdsReport>,
     /// getInventorySummaries `nextToken` → where the listing continues.
     pub(crate) inventory_pages: HashMap<String, InventoryPage>,
+    /// LWA token requests with an unknown refresh token so far: the index chance
+    /// draws their faults for, as they have no seller to count under.
+    pub(crate) token_calls: u64,
     /// Source of unique numbers for ids and tokens.
     pub(crate) sequence: u64,
 }
@@ -84,8 +88,32 @@ impl World {
         self.sequence
     }
 
+    /// The probabilistic faults in force: set at run time, else the config's.
+    pub(crate) fn faults<'a>(&'a self, config: &'a Config) -> &'a Faults {
+        self.pending.faults.as_ref().unwrap_or(&config.faults)
+    }
+
+    /// Counts a call of `op` by `seller` and returns its number, 1 for the first:
+    /// the index chance draws faults for.
+    pub(crate) fn count_call(&mut self, seller: &str, op: Operation) -> u64 {
+        let stats = self.stats_mut(seller, op);
+        stats.calls += 1;
+        stats.calls
+    }
+
     pub(crate) fn stats_mut(&mut self, seller: &str, op: Operation) -> &mut CallStats {
         self.stats.entry((seller.to_owned(), op)).or_default()
+    }
+
+    /// Brings every report's state machine up to `now`, so time-driven reports
+    /// show their current status in listings and downloads too.
+    pub(crate) fn observe_reports(&mut self, now: DateTime<Utc>) {
+        for report in &mut self.reports {
+            report.observe(now);
+        }
+        for report in &mut self.ads_reports {
+            report.observe(now);
+        }
     }
 
     /// The seller's report with this id. Report ids are only unique per seller on

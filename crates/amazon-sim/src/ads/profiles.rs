@@ -18,10 +18,8 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Result<Response, AdsError> {
     // Profiles are listed before a client knows any profile: no Scope header.
-    let caller = admit(&shared, &headers, Operation::ListProfiles, false)?;
-    let truth = Truth {
-        shared: Arc::clone(&shared),
-    };
+    let caller = admit(&shared, &headers, Operation::ListProfiles, false).await?;
+    let truth = Truth::new(Arc::clone(&shared));
     let profiles = truth
         .ads_profiles(&caller.seller)
         .map_err(|_| AdsError::v3(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"))?;

@@ -7,17 +7,18 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ads::{AdsError, admit, json_response};
 use crate::ads_report::{AdsReport, AdsReportType, AdsStatus, TimeUnit};
-use crate::document::{gzip, presign, presigned_refusal, s3_error};
-use crate::faults::AdsReportOutcome;
+use crate::document::{deliver, gzip, presign, presigned_refusal, s3_error};
+use crate::faults::{AdsReportOutcome, ReportOutcome};
 use crate::rng::Rng;
 use crate::server::Shared;
+use crate::timing::{ReportTiming, Stage};
 use crate::truth::Truth;
 use crate::usage_plan::Operation;
 
@@ -64,7 +65,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdsError> {
-    let caller = admit(&shared, &headers, Operation::CreateAsyncReport, true)?;
+    let caller = admit(&shared, &headers, Operation::CreateAsyncReport, true).await?;
     let profile = caller.profile()?.clone();
     // The documented vendor type, and plain JSON as production clients send (§5.2).
     let content_type = headers
@@ -86,6 +87,7 @@ pub(crate) async fn create(
 
     let now = shared.clock.now();
     let mut world = shared.world();
+    world.observe_reports(now);
     if let Some(existing) = world.ads_reports.iter().find(|r| {
         r.seller == caller.seller
             && r.profile_id == profile.profile_id
@@ -98,15 +100,31 @@ pub(crate) async fn create(
             format!("The Request is a duplicate of : {}", existing.id),
         ));
     }
-    let polls_needed = world
-        .faults
-        .ads_report_polls
-        .unwrap_or(shared.config.report_polls);
-    let outcome = world
-        .faults
-        .next_ads_outcomes
-        .pop_front()
-        .unwrap_or(AdsReportOutcome::Completed);
+    let timing = world
+        .pending
+        .ads_report_timing
+        .or(shared.config.ads_report_timing)
+        .unwrap_or(ReportTiming::Polls(shared.config.report_polls));
+    let outcome = match world.pending.next_ads_outcomes.pop_front() {
+        Some(outcome) => outcome,
+        None => {
+            let (seed, op) = (shared.config.seed, Operation::CreateAsyncReport);
+            let n = world.stats_mut(&caller.seller, op).calls;
+            // Amazon's Ads reports end FAILED or COMPLETED; there is no CANCELLED.
+            match world
+                .faults(&shared.config)
+                .report_outcome(seed, &caller.seller, op, n)
+            {
+                Some(ReportOutcome::Fatal) => {
+                    let stats = world.stats_mut(&caller.seller, op);
+                    stats.forced_outcomes += 1;
+                    stats.injected += 1;
+                    AdsReportOutcome::Failed
+                }
+                _ => AdsReportOutcome::Completed,
+            }
+        }
+    };
     let id = report_uuid(shared.config.seed, world.next_sequence());
     let mut report = AdsReport {
         id: id.clone(),
@@ -124,8 +142,9 @@ pub(crate) async fn create(
         created: now,
         updated: now,
         last_status: AdsStatus::Pending,
-        polls_needed,
+        timing,
         polls_seen: 0,
+        stage: Stage::Queued,
         outcome,
         generated: None,
         file_size: None,
@@ -281,7 +300,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
     Path(report_id): Path<String>,
 ) -> Result<Response, AdsError> {
-    let caller = admit(&shared, &headers, Operation::GetAsyncReport, true)?;
+    let caller = admit(&shared, &headers, Operation::GetAsyncReport, true).await?;
     let profile_id = caller.profile()?.profile_id;
     let now = shared.clock.now();
     let report = {
@@ -333,9 +352,10 @@ pub(crate) async fn delete(
     headers: HeaderMap,
     Path(report_id): Path<String>,
 ) -> Result<Response, AdsError> {
-    let caller = admit(&shared, &headers, Operation::DeleteAsyncReport, true)?;
+    let caller = admit(&shared, &headers, Operation::DeleteAsyncReport, true).await?;
     let profile_id = caller.profile()?.profile_id;
     let mut world = shared.world();
+    world.observe_reports(shared.clock.now());
     let report = world
         .ads_reports
         .iter_mut()
@@ -370,12 +390,15 @@ pub(crate) async fn download(
     if let Some(refused) = presigned_refusal(&shared, &report_id, &query) {
         return refused;
     }
-    let report = shared
-        .world()
-        .ads_reports
-        .iter()
-        .find(|r| r.id == report_id && !r.deleted && r.status() == AdsStatus::Completed)
-        .cloned();
+    let report = {
+        let mut world = shared.world();
+        world.observe_reports(shared.clock.now());
+        world
+            .ads_reports
+            .iter()
+            .find(|r| r.id == report_id && !r.deleted && r.status() == AdsStatus::Completed)
+            .cloned()
+    };
     let Some(report) = report else {
         return s3_error(
             StatusCode::NOT_FOUND,
@@ -384,12 +407,16 @@ pub(crate) async fn download(
         );
     };
     match render(&shared, &report) {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/octet-stream")],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => {
+            deliver(
+                &shared,
+                (&report.seller, &report.id),
+                Operation::DownloadAdsReport,
+                "application/octet-stream".to_owned(),
+                bytes,
+            )
+            .await
+        }
         Err(error) => {
             tracing::error!(report_id = report.id, %error, "Rendering an Ads report failed.");
             s3_error(
@@ -402,9 +429,9 @@ pub(crate) async fn download(
 }
 
 fn render(shared: &Arc<Shared>, report: &AdsReport) -> Result<Vec<u8>, crate::Error> {
-    let truth = Truth {
-        shared: Arc::clone(shared),
-    };
+    // Figures as of generation: a download an hour later is the same file, even
+    // though attribution has grown since.
+    let truth = Truth::new(Arc::clone(shared)).as_of(report.generated.unwrap_or(report.created));
     let rows = report.rows(&truth)?;
     let json = serde_json::to_vec(&rows).map_err(|e| crate::Error::Io(std::io::Error::other(e)))?;
     gzip(&json)

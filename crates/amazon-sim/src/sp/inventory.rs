@@ -28,7 +28,7 @@ pub(crate) async fn summaries(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::GetInventorySummaries)?;
+    let caller = admit(&shared, &headers, Operation::GetInventorySummaries).await?;
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -98,9 +98,7 @@ pub(crate) async fn summaries(
         }
     };
 
-    let truth = Truth {
-        shared: Arc::clone(&shared),
-    };
+    let truth = Truth::new(Arc::clone(&shared));
     let seed = shared.config.seed;
     // A seller that does not sell in the marketplace simply has no summaries.
     let mut rows = truth

@@ -20,6 +20,8 @@ use crate::report::{Ending, ProcessingStatus, Report, ReportType};
 use crate::rng::{Rng, hash};
 use crate::server::Shared;
 use crate::sp::{Caller, SpError, admit};
+use crate::timing::{ReportTiming, Stage};
+use crate::truth::AsinGranularity;
 use crate::usage_plan::Operation;
 use crate::world::{ReportPage, World};
 
@@ -46,7 +48,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::CreateReport)?;
+    let caller = admit(&shared, &headers, Operation::CreateReport).await?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -106,8 +108,27 @@ pub(crate) async fn create(
 
     let config = &shared.config;
     let mut world = shared.world();
-    let polls_needed = world.faults.report_polls.unwrap_or(config.report_polls);
-    let forced = world.faults.next_outcomes.pop_front();
+    let timing = world
+        .pending
+        .report_timing
+        .or(config.report_timing)
+        .unwrap_or(ReportTiming::Polls(config.report_polls));
+    let forced = match world.pending.next_outcomes.pop_front() {
+        Some(outcome) => Some(outcome),
+        None => {
+            let n = world.stats_mut(&caller.seller, Operation::CreateReport).calls;
+            let chance =
+                world
+                    .faults(config)
+                    .report_outcome(config.seed, &caller.seller, Operation::CreateReport, n);
+            if chance.is_some() {
+                let stats = world.stats_mut(&caller.seller, Operation::CreateReport);
+                stats.forced_outcomes += 1;
+                stats.injected += 1;
+            }
+            chance
+        }
+    };
     let ending = match forced {
         Some(ReportOutcome::Done) => Ending::Done,
         Some(ReportOutcome::Cancelled) => Ending::Cancelled,
@@ -138,8 +159,9 @@ pub(crate) async fn create(
         data_end,
         created: now,
         options,
-        polls_needed,
+        timing,
         polls_seen: 0,
+        stage: Stage::Queued,
         ending,
         cancelled: false,
         processing_start: None,
@@ -162,23 +184,17 @@ fn check_sales_and_traffic_options(
     for (key, value) in options {
         let supported = match key.as_str() {
             "dateGranularity" => value == "DAY",
-            "asinGranularity" => value == "SKU",
+            "asinGranularity" => AsinGranularity::parse(value).is_some(),
             _ => false,
         };
         if !supported {
             return Err(SpError::invalid_input(
                 caller,
                 format!(
-                    "reportOptions {key}={value} is not simulated yet (only dateGranularity=DAY, asinGranularity=SKU)."
+                    "reportOptions {key}={value} is not simulated yet (only dateGranularity=DAY; asinGranularity PARENT, CHILD or SKU)."
                 ),
             ));
         }
-    }
-    if options.get("asinGranularity").map(String::as_str) != Some("SKU") {
-        return Err(SpError::invalid_input(
-            caller,
-            "asinGranularity defaults to PARENT, which is not simulated yet: send asinGranularity=SKU.",
-        ));
     }
     Ok(())
 }
@@ -279,7 +295,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
     Path(report_id): Path<String>,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::GetReport)?;
+    let caller = admit(&shared, &headers, Operation::GetReport).await?;
     let now = shared.clock.now();
     let mut world = shared.world();
     let report = world
@@ -296,12 +312,13 @@ pub(crate) async fn cancel(
     headers: HeaderMap,
     Path(report_id): Path<String>,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::CancelReport)?;
+    let caller = admit(&shared, &headers, Operation::CancelReport).await?;
     let now = shared.clock.now();
     let mut world = shared.world();
     let report = world
         .report_mut(&caller.seller, &report_id)
         .ok_or_else(|| SpError::not_found(&caller))?;
+    report.observe(now);
     if report.status() != ProcessingStatus::InQueue {
         // [UNC] exact code/text; Amazon only cancels reports still IN_QUEUE.
         return Err(SpError::invalid_input(
@@ -322,8 +339,9 @@ pub(crate) async fn get_document(
     headers: HeaderMap,
     Path(document_id): Path<String>,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::GetReportDocument)?;
-    let world = shared.world();
+    let caller = admit(&shared, &headers, Operation::GetReportDocument).await?;
+    let mut world = shared.world();
+    world.observe_reports(shared.clock.now());
     let report = world
         .reports
         .iter()
@@ -357,13 +375,14 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, SpError> {
-    let caller = admit(&shared, &headers, Operation::GetReports)?;
+    let caller = admit(&shared, &headers, Operation::GetReports).await?;
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
     let now = shared.clock.now();
 
     let mut world = shared.world();
+    world.observe_reports(now);
     let page = if let Some((_, token)) = params.iter().find(|(k, _)| k == "nextToken") {
         // Amazon rejects nextToken combined with anything else (PROTOCOL.md §3.4).
         if params.len() > 1 {

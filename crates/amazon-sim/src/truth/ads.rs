@@ -7,6 +7,11 @@
 //! spSearchTerm and spAdvertisedProduct agree with each other exactly as Amazon's
 //! do: clicks, cost and sales add up across types; spSearchTerm impressions are
 //! lower because it keeps only impressions that led to a click (PROTOCOL.md §5.7).
+//!
+//! Amazon attributes a sale to the day of the click, so a day's conversions keep
+//! growing for up to 30 days after it; the N-day metrics are final after N days
+//! (§5.8). [`rows`] takes the day's age and shows only the orders attributed by
+//! then; impressions, clicks and cost are final at once.
 
 use chrono::NaiveDate;
 
@@ -16,7 +21,7 @@ use crate::truth::catalog::Product;
 
 /// One Ads API advertising profile: a seller account in one marketplace
 /// (`GET /v2/profiles`, PROTOCOL.md §5.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AdsProfile {
     /// `profileId`, the value of `Amazon-Advertising-API-Scope`.
     pub profile_id: i64,
@@ -33,7 +38,7 @@ pub struct AdsProfile {
 }
 
 /// Conversions attributed within one window after the click (1, 7, 14 or 30 days).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Conversions {
     /// `purchasesNd`: orders.
     pub purchases: u64,
@@ -61,7 +66,7 @@ impl Conversions {
 }
 
 /// The metrics every Sponsored Products report type shares.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AdsMetrics {
     /// `impressions`.
     pub impressions: u64,
@@ -97,7 +102,7 @@ impl AdsMetrics {
 
 /// One row of ground truth at some report grain. Fields below the grain are `None`:
 /// an spCampaigns row by campaign has no ad group, an spTargeting row no ad.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AdsRow {
     /// The day the metrics belong to.
     pub date: NaiveDate,
@@ -402,7 +407,14 @@ fn title_case(s: &str) -> String {
 
 /// The fact of one (ad, target, search term) on one day. Conversions only follow
 /// clicks, so a fact without clicks has no cost and no sales.
-fn fact(seed: u64, date: &str, ad: &Ad, target: &Target, term: usize, whole_currency: bool) -> AdsMetrics {
+fn fact(
+    seed: u64,
+    (date, age): (&str, i64),
+    ad: &Ad,
+    target: &Target,
+    term: usize,
+    whole_currency: bool,
+) -> AdsMetrics {
     let (ad_label, target_label, term_label) = (ad.id.to_string(), target.id.to_string(), term.to_string());
     let mut r = Rng::keyed(seed, &["ads-fact", date, &ad_label, &target_label, &term_label]);
     if !r.chance(55) {
@@ -423,6 +435,18 @@ fn fact(seed: u64, date: &str, ad: &Ad, target: &Target, term: usize, whole_curr
     let late = |r: &mut Rng, orders: u64| orders + u64::from(clicks > orders && r.chance(25));
     let orders14 = late(&mut r, orders7);
     let orders30 = late(&mut r, orders14);
+    // Orders attributed so far, whatever the window; each window shows at most its
+    // own final count, so the 1-day figures are final after a day, the 7-day ones
+    // after a week, and so on.
+    // A stream of its own, so the final figures stay those of the fact's stream.
+    let mut lags = Rng::keyed(seed, &["ads-lag", date, &ad_label, &target_label, &term_label]);
+    let attributed = attributed_by(&mut lags, age, [orders1, orders7, orders14, orders30]);
+    let (orders1, orders7, orders14, orders30) = (
+        orders1.min(attributed),
+        orders7.min(attributed),
+        orders14.min(attributed),
+        orders30.min(attributed),
+    );
     let extra_units = r.below(orders7 / 2 + 1);
     let other_sku_units = u64::from(orders7 > 0 && r.chance(15));
     let conversions = |orders: u64| {
@@ -449,13 +473,36 @@ fn fact(seed: u64, date: &str, ad: &Ad, target: &Target, term: usize, whole_curr
     }
 }
 
-/// The rows of one day at `grain`, in campaign-tree order. Rows without
+/// How many of a day's orders are attributed `age` days after it, given the final
+/// counts of the 1-, 7-, 14- and 30-day windows. Each order gets a lag inside its
+/// window (the 1-day orders on the day or the next, the later ones spread over
+/// their window's extra days), drawn from `r` so it is stable for the fact.
+fn attributed_by(r: &mut Rng, age: i64, [d1, d7, d14, d30]: [u64; 4]) -> u64 {
+    let windows = [
+        (d1, 0, 1),
+        (d7 - d1, 2, 7),
+        (d14 - d7, 8, 14),
+        (d30 - d14, 15, 30),
+    ];
+    let mut attributed = 0;
+    for (orders, first, last) in windows {
+        for _ in 0..orders {
+            let lag = i64::try_from(r.between(first, last)).unwrap_or(0);
+            attributed += u64::from(lag <= age);
+        }
+    }
+    attributed
+}
+
+/// The rows of one day at `grain` when the day is `age` days old, in campaign-tree
+/// order. Rows without
 /// impressions are left out, as Amazon leaves them out; spSearchTerm keeps only
 /// facts with clicks.
 pub(crate) fn rows(
     seed: u64,
     campaigns: &[Campaign],
     date: NaiveDate,
+    age: i64,
     grain: Grain,
     whole_currency: bool,
 ) -> Vec<AdsRow> {
@@ -500,7 +547,7 @@ pub(crate) fn rows(
                             (0..t.search_terms.len())
                                 .map(|i| {
                                     if serving {
-                                        fact(seed, &date_label, ad, t, i, whole_currency)
+                                        fact(seed, (&date_label, age), ad, t, i, whole_currency)
                                     } else {
                                         AdsMetrics::default()
                                     }

@@ -4,7 +4,7 @@ use crate::marketplace::Marketplace;
 use crate::rng::Rng;
 
 /// One listed product (a SKU) in one marketplace.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Product {
     /// Seller SKU. Some contain spaces and `#`, as real SKUs do, so clients must
     /// URL-encode them.
@@ -52,21 +52,61 @@ const ADJECTIVES: &[&str] = &[
 ];
 const COLOURS: &[&str] = &["Red", "Black", "Blue", "Green", "Weiß", "Grey"];
 
+// Japanese listings carry Japanese titles, so Shift_JIS files have multi-byte
+// characters to decode; same order as the lists above.
+const NOUNS_JA: &[&str] = &[
+    "マグカップ",
+    "Tシャツ",
+    "フライパン",
+    "包丁",
+    "水筒",
+    "ノート",
+    "クレームブリュレ用バーナー",
+    "ヨガマット",
+    "スマホケース",
+    "ガーデンホース",
+];
+const ADJECTIVES_JA: &[&str] = &[
+    "クラシック",
+    "プレミアム",
+    "エコ",
+    "サイズM",
+    "コンパクト",
+    "デラックス",
+    "トラベル",
+    "プロ",
+];
+const COLOURS_JA: &[&str] = &["レッド", "ブラック", "ブルー", "グリーン", "ホワイト", "グレー"];
+
 /// The catalog of `seller` in `marketplace`: `count` products whose identity (SKU,
-/// ASIN, title) depends only on the seller and the index, and whose price depends on
-/// the marketplace too.
+/// ASIN) depends only on the seller and the index, and whose price depends on the
+/// marketplace too. Titles are the same everywhere except in Japan, where they are
+/// Japanese.
 pub(crate) fn products(seed: u64, seller: &str, marketplace: &Marketplace, count: u32) -> Vec<Product> {
     (0..count)
         .map(|i| product(seed, seller, marketplace, i))
         .collect()
 }
 
+/// The same draw as `Rng::pick` on a list of `len` items, as an index, so the
+/// Japanese lists pick the same word as the English ones.
+fn index_of(r: &mut Rng, len: usize) -> usize {
+    usize::try_from(r.below(len as u64)).unwrap_or(0)
+}
+
 fn product(seed: u64, seller: &str, marketplace: &Marketplace, index: u32) -> Product {
     let index_label = index.to_string();
     let mut r = Rng::keyed(seed, &["product", seller, &index_label]);
-    let noun = *r.pick(NOUNS);
-    let adjective = *r.pick(ADJECTIVES);
-    let colour = *r.pick(COLOURS);
+    let (noun_index, adjective_index, colour_index) = (
+        index_of(&mut r, NOUNS.len()),
+        index_of(&mut r, ADJECTIVES.len()),
+        index_of(&mut r, COLOURS.len()),
+    );
+    let (noun, adjective, colour) = (
+        NOUNS[noun_index],
+        ADJECTIVES[adjective_index],
+        COLOURS[colour_index],
+    );
     let code: String = noun
         .chars()
         .filter(char::is_ascii_alphabetic)
@@ -77,10 +117,24 @@ fn product(seed: u64, seller: &str, marketplace: &Marketplace, index: u32) -> Pr
         3 => format!("{code} {}-{index:05} #{}", colour.to_uppercase(), r.below(10)),
         _ => format!("{code}-{}-{index:05}", r.alphanumeric(3)),
     };
-    let name = match index % 5 {
-        1 => format!("{adjective} {noun}, {colour} \"Signature\""),
-        2 => format!("{adjective} {noun} – {colour}"),
-        _ => format!("{adjective} {noun} {colour}"),
+    let name = if marketplace.country == "JP" {
+        let (noun, adjective, colour) = (
+            NOUNS_JA[noun_index],
+            ADJECTIVES_JA[adjective_index],
+            COLOURS_JA[colour_index],
+        );
+        // The full-width wave dash is where Shift_JIS and cp932 disagree.
+        match index % 5 {
+            1 => format!("{adjective}{noun}（{colour}）\"シグネチャー\""),
+            2 => format!("{adjective} {noun} ～ {colour}"),
+            _ => format!("{adjective}{noun} {colour}"),
+        }
+    } else {
+        match index % 5 {
+            1 => format!("{adjective} {noun}, {colour} \"Signature\""),
+            2 => format!("{adjective} {noun} – {colour}"),
+            _ => format!("{adjective} {noun} {colour}"),
+        }
     };
     let condition = if r.chance(5) { "UsedGood" } else { "New" };
     let fnsku = format!("X00{}", r.alphanumeric(7));

@@ -11,7 +11,7 @@ use crate::truth::catalog::Product;
 /// Quantities keep Amazon's usual relationships: warehouse = fulfillable +
 /// unsellable + reserved; total = warehouse + inbound (working, shipped, receiving)
 /// + researching.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InventoryRow {
     /// `sku`.
     pub sku: String,

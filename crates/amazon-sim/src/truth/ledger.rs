@@ -16,7 +16,7 @@ use crate::truth::inventory::InventoryRow;
 use crate::truth::sales_traffic::SkuSalesAndTraffic;
 
 /// One row of the daily ledger summary (PROTOCOL.md §4.2.1). Outflows are negative.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LedgerRow {
     /// `Date`.
     pub date: NaiveDate,

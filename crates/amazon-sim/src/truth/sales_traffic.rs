@@ -3,6 +3,11 @@
 //!
 //! Figures keep realistic relationships: order items ≤ sessions, units ≥ order
 //! items, sales = units × price, page views ≥ sessions.
+//!
+//! Amazon's figures for a day are incomplete at first and keep changing for about
+//! a week (up to 72 h to be complete, restated for a week: PROTOCOL.md §4.4.4).
+//! [`restate`] derives a day's provisional figures from its final ones and its age,
+//! so they only grow towards the final values and reach them after the window.
 
 use chrono::NaiveDate;
 
@@ -11,7 +16,7 @@ use crate::truth::catalog::Product;
 
 /// One SKU's figures for one day, as `salesAndTrafficByAsin` reports them at SKU
 /// granularity for a one-day window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SkuSalesAndTraffic {
     /// `parentAsin`.
     pub parent_asin: String,
@@ -51,7 +56,7 @@ impl SkuSalesAndTraffic {
 
 /// The account-wide figures of one day (`salesAndTrafficByDate`), over all SKUs
 /// including those without orders.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DateTotals {
     /// `salesByDate.orderedProductSales`, in hundredths of the currency unit.
     pub ordered_product_sales_cents: i64,
@@ -92,7 +97,7 @@ pub struct DateTotals {
 }
 
 /// One day of sales and traffic for one seller and marketplace.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SalesAndTrafficDay {
     /// The day.
     pub date: NaiveDate,
@@ -103,6 +108,85 @@ pub struct SalesAndTrafficDay {
     /// Every SKU with at least one unit ordered, in catalog order. SKU granularity
     /// omits SKUs with traffic but no orders, as Amazon does (PROTOCOL.md §4.4.4).
     pub skus: Vec<SkuSalesAndTraffic>,
+}
+
+/// What one `salesAndTrafficByAsin` row stands for (`reportOptions.asinGranularity`,
+/// PROTOCOL.md §4.4.2, §4.4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AsinGranularity {
+    /// One row per parent ASIN (Amazon's default): `childAsin` and `sku` absent.
+    #[default]
+    Parent,
+    /// One row per child ASIN, including ASINs with traffic but no orders; `sku`
+    /// absent.
+    Child,
+    /// One row per SKU, only SKUs with orders.
+    Sku,
+}
+
+impl AsinGranularity {
+    /// Amazon's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parent => "PARENT",
+            Self::Child => "CHILD",
+            Self::Sku => "SKU",
+        }
+    }
+
+    /// Parses Amazon's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Parent, Self::Child, Self::Sku]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+}
+
+/// The by-ASIN rows at `granularity` from every SKU's figures (of a day or summed
+/// over a range), in catalog order of first appearance. Rows above SKU level sum
+/// their SKUs and leave the finer identifiers empty; the buy-box share is averaged
+/// by page views. SKU rows need an order, CHILD and PARENT rows traffic or an
+/// order, as Amazon's (PROTOCOL.md §4.4.4).
+pub(crate) fn by_asin(skus: &[SkuSalesAndTraffic], granularity: AsinGranularity) -> Vec<SkuSalesAndTraffic> {
+    if granularity == AsinGranularity::Sku {
+        return skus.iter().filter(|s| s.units_ordered > 0).cloned().collect();
+    }
+    let mut rows: Vec<SkuSalesAndTraffic> = Vec::new();
+    for sku in skus {
+        let key = SkuSalesAndTraffic {
+            child_asin: if granularity == AsinGranularity::Child {
+                sku.child_asin.clone()
+            } else {
+                String::new()
+            },
+            sku: String::new(),
+            ..sku.clone()
+        };
+        match rows
+            .iter_mut()
+            .find(|r| r.parent_asin == key.parent_asin && r.child_asin == key.child_asin)
+        {
+            Some(row) => add(row, sku),
+            None => rows.push(key),
+        }
+    }
+    rows.retain(|r| r.units_ordered > 0 || r.sessions() > 0);
+    rows
+}
+
+/// Adds one set of figures to a running sum; the buy-box share is averaged by page
+/// views.
+pub(crate) fn add(sum: &mut SkuSalesAndTraffic, more: &SkuSalesAndTraffic) {
+    let buy_box = weighted_buy_box(&[sum.clone(), more.clone()]);
+    sum.units_ordered += more.units_ordered;
+    sum.ordered_product_sales_cents += more.ordered_product_sales_cents;
+    sum.total_order_items += more.total_order_items;
+    sum.browser_sessions += more.browser_sessions;
+    sum.mobile_app_sessions += more.mobile_app_sessions;
+    sum.browser_page_views += more.browser_page_views;
+    sum.mobile_app_page_views += more.mobile_app_page_views;
+    sum.buy_box_percentage = buy_box;
 }
 
 /// All SKUs of the day, including those without orders (the totals need them).
@@ -151,6 +235,60 @@ pub(crate) fn all_skus(
                 browser_page_views,
                 mobile_app_page_views,
                 buy_box_percentage,
+            }
+        })
+        .collect()
+}
+
+/// The figures of a day `age` days old (at the instant the truth answers for): the
+/// final ones once `window` days have passed, otherwise a deterministic share of
+/// them that grows with age. Each SKU keeps its relationships: order items ≤
+/// sessions ≤ page views, units ≥ order items, sales = units × price.
+pub(crate) fn restate(
+    seed: u64,
+    (seller, marketplace_id, date): (&str, &str, NaiveDate),
+    age: i64,
+    window: u32,
+    skus: Vec<SkuSalesAndTraffic>,
+) -> Vec<SkuSalesAndTraffic> {
+    if age >= i64::from(window) {
+        return skus;
+    }
+    // Share of the final figures known, in per mille, by age: most of the gap
+    // closes in the first 72 h, the rest is small restatement.
+    let (lo, hi) = match age {
+        ..=0 => (600, 900),
+        1 => (800, 970),
+        2 => (900, 990),
+        _ => (970, 1000),
+    };
+    let (date_label, age_label) = (date.to_string(), age.to_string());
+    skus.into_iter()
+        .map(|s| {
+            let mut r = Rng::keyed(
+                seed,
+                &["restate", seller, marketplace_id, &date_label, &age_label, &s.sku],
+            );
+            let share = r.between(lo, hi);
+            let part = |n: u32| u32::try_from(u64::from(n) * share / 1000).unwrap_or(n);
+            let browser_sessions = part(s.browser_sessions);
+            let mobile_app_sessions = part(s.mobile_app_sessions);
+            let total_order_items = part(s.total_order_items).min(browser_sessions + mobile_app_sessions);
+            let units_ordered = total_order_items + part(s.units_ordered - s.total_order_items);
+            let price = if s.units_ordered == 0 {
+                0
+            } else {
+                s.ordered_product_sales_cents / i64::from(s.units_ordered)
+            };
+            SkuSalesAndTraffic {
+                units_ordered,
+                ordered_product_sales_cents: i64::from(units_ordered) * price,
+                total_order_items,
+                browser_sessions,
+                mobile_app_sessions,
+                browser_page_views: part(s.browser_page_views).max(browser_sessions),
+                mobile_app_page_views: part(s.mobile_app_page_views).max(mobile_app_sessions),
+                ..s
             }
         })
         .collect()

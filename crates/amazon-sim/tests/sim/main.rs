@@ -2,9 +2,14 @@
 //! reqwest exactly as a client would.
 
 mod ads;
+mod control;
+mod faults;
+mod granularity;
 mod harness;
 mod inventory;
 mod ledger;
 mod lwa;
 mod reports;
+mod restatement;
+mod timing;
 mod usage_plans;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use amzsync_amazon_sim::{InventoryRow, ReportOutcome};
+use amzsync_amazon_sim::{InventoryRow, ReportOutcome, Seller};
 use chrono::NaiveDate;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -69,6 +69,43 @@ async fn a_european_inventory_file_is_windows_1252_with_crlf() {
     for (row, truth) in rows.iter().zip(&expected) {
         assert_inventory_row_matches(row, truth);
     }
+}
+
+#[tokio::test]
+async fn a_japanese_inventory_file_is_shift_jis_with_crlf_and_japanese_titles() {
+    let t = TestSim::start().await;
+    let jp = "A1VC38T7YXB528";
+    let credentials = t
+        .sim
+        .add_seller(Seller::new("A1JAPANSELLER").marketplace(jp, 8))
+        .unwrap();
+    let token = {
+        let response = t
+            .token_response(&credentials.refresh_token, &credentials.client_secret)
+            .await;
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    t.sim.set_report_polls(0);
+
+    let report_id = t.create(&token, &myi_request(jp)).await;
+    let report = t.get_report(&token, &report_id).await;
+    let document_id = report["reportDocumentId"].as_str().unwrap();
+    assert!(document_id.starts_with("amzn1.spdoc.1.4.fe."));
+    let (_, content_type, bytes) = t.download(&token, document_id).await;
+
+    assert_eq!(content_type, "text/plain; charset=Shift_JIS");
+    assert!(String::from_utf8(bytes.clone()).is_err(), "not UTF-8");
+    let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!had_errors);
+    let rows = parse_tsv(&text, "\r\n");
+    let expected = t.sim.truth().inventory("A1JAPANSELLER", jp).unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, truth) in rows.iter().zip(&expected) {
+        assert_inventory_row_matches(row, truth);
+    }
+    assert!(expected.iter().any(|r| r.product_name.contains('～')));
+    assert!(expected.iter().all(|r| !r.product_name.is_ascii()));
 }
 
 #[tokio::test]
