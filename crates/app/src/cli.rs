@@ -2,6 +2,7 @@
 
 mod demo;
 mod migrate;
+mod sim;
 mod stores;
 mod tokens;
 mod users;
@@ -44,22 +45,39 @@ enum Command {
     Stores(stores::StoresCommand),
     /// Set up a demo user and store in the embedded database and list them.
     Demo,
+    /// Run the Amazon simulator as a local server (development, demo, tests).
+    Sim(sim::SimArgs),
 }
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::load(self.config.as_deref())?;
         init_logging(&config);
-        let db = open_db(&config).await?;
-        let result = match self.command {
-            Command::Migrate => migrate::run(&db).await,
-            Command::Users(cmd) => cmd.run(&db).await,
-            Command::Tokens(cmd) => cmd.run(&db).await,
-            Command::Stores(cmd) => cmd.run(&db).await,
-            Command::Demo => demo::run(&db, &config).await,
+        let command = match self.command {
+            // The simulator needs no database.
+            Command::Sim(args) => return sim::run(args).await,
+            other => DbCommand(other),
         };
+        let db = open_db(&config).await?;
+        let result = command.run(&db, &config).await;
         db.close().await;
         result
+    }
+}
+
+/// A command that works on the database.
+struct DbCommand(Command);
+
+impl DbCommand {
+    async fn run(self, db: &Db, config: &Config) -> anyhow::Result<()> {
+        match self.0 {
+            Command::Migrate => migrate::run(db).await,
+            Command::Users(cmd) => cmd.run(db).await,
+            Command::Tokens(cmd) => cmd.run(db).await,
+            Command::Stores(cmd) => cmd.run(db).await,
+            Command::Demo => demo::run(db, config).await,
+            Command::Sim(args) => sim::run(args).await,
+        }
     }
 }
 
