@@ -1,21 +1,26 @@
 //! [`Client`]: the one HTTP client of the library and the pipeline every SP-API
-//! call goes through: rate-limit permit → access token → request → response
-//! classification, with the in-call retries of [`crate::retry`] and the single
-//! "refresh the token and try again" that Amazon's 403s call for.
+//! and Ads API call goes through: rate-limit permit → access token → request →
+//! response classification, with the in-call retries of [`crate::retry`] and the
+//! single "refresh the token and try again" that Amazon's SP-API 403s and Ads
+//! 401s call for. The two APIs differ only in headers and error bodies
+//! ([`Api`]); everything else is one loop, so they cannot drift apart.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::ads::{Ads, AdsAccount};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::lwa::{InProcessTokenCache, TokenCache, TokenProvider};
 use crate::sp::SellingPartner;
+use crate::sp::inventory::Inventory;
 use crate::sp::reports::Reports;
 use crate::throttle::{self, InProcessRateLimiter, LimitKey, Operation, RateLimiter, WaitTooLong};
 
@@ -75,7 +80,11 @@ impl ClientBuilder {
     /// crate docs).
     pub fn build(self) -> Result<Client, Error> {
         let config = self.config;
-        for url in [&config.endpoints.sp_api, &config.endpoints.lwa_token] {
+        for url in [
+            &config.endpoints.sp_api,
+            &config.endpoints.ads_api,
+            &config.endpoints.lwa_token,
+        ] {
             if url.cannot_be_a_base() {
                 return Err(Error::InvalidInput {
                     message: format!("{url} cannot be used as an endpoint URL"),
@@ -128,6 +137,50 @@ pub(crate) struct SpRequest<'a> {
     /// only repeated when Amazon certainly did not act on it (429, or no
     /// connection was made).
     pub(crate) idempotent: bool,
+}
+
+/// One Ads API call, before authentication.
+#[derive(Debug)]
+pub(crate) struct AdsRequest<'a> {
+    pub(crate) operation: Operation,
+    pub(crate) method: Method,
+    /// Path segments after the base URL, each percent-encoded on its own.
+    pub(crate) path: &'a [&'a str],
+    /// The profile for `Amazon-Advertising-API-Scope`; `None` only for
+    /// `/v2/profiles`. Also the key of the call's rate-limit bucket.
+    pub(crate) profile_id: Option<i64>,
+    pub(crate) body: Option<&'a serde_json::Value>,
+    /// Reporting v3 wants its own media types (PROTOCOL.md §5.2).
+    pub(crate) content_type: &'static str,
+    pub(crate) accept: &'static str,
+    /// As for [`SpRequest::idempotent`].
+    pub(crate) idempotent: bool,
+}
+
+/// Which API a call goes to: how it authenticates and how Amazon words its
+/// refusals.
+#[derive(Debug, Clone, Copy)]
+enum Api {
+    Sp,
+    /// The profile of the `Amazon-Advertising-API-Scope` header, if any.
+    Ads {
+        scope: Option<i64>,
+    },
+}
+
+/// A call of either API, ready for the pipeline.
+#[derive(Debug)]
+struct Call<'a> {
+    api: Api,
+    key: LimitKey,
+    refresh_token: &'a SecretString,
+    method: Method,
+    url: url::Url,
+    query: Vec<(&'static str, String)>,
+    body: Option<&'a serde_json::Value>,
+    content_type: &'static str,
+    accept: &'static str,
+    idempotent: bool,
 }
 
 /// Amazon's `ErrorList` (PROTOCOL.md §2.5).
@@ -192,6 +245,16 @@ impl Client {
         Reports::new(self, seller)
     }
 
+    /// The FBA Inventory API, acting for `seller`.
+    pub fn inventory<'a>(&'a self, seller: &'a SellingPartner) -> Inventory<'a> {
+        Inventory::new(self, seller)
+    }
+
+    /// The Ads API, acting through a store's Ads authorization.
+    pub fn ads<'a>(&'a self, account: &'a AdsAccount) -> Ads<'a> {
+        Ads::new(self, account)
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
     }
@@ -208,8 +271,7 @@ impl Client {
     ) -> Result<T, Error> {
         let operation = request.operation.name();
         let response = self.sp_call(seller, request).await?;
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
-        serde_json::from_slice(&body).map_err(|source| Error::Decode { operation, source })
+        decode(operation, response).await
     }
 
     /// Sends an SP-API call until it succeeds (2xx) or fails for good.
@@ -223,19 +285,77 @@ impl Client {
             operation = request.operation.name(),
             seller_id = seller.seller_id
         );
-        self.sp_call_in_span(seller, request).instrument(span).await
+        let call = Call {
+            api: Api::Sp,
+            key: LimitKey {
+                seller_id: seller.seller_id.clone(),
+                operation: request.operation,
+            },
+            refresh_token: &seller.refresh_token,
+            method: request.method,
+            url: join(&self.inner.config.endpoints.sp_api, request.path),
+            query: request.query,
+            body: request.body,
+            content_type: "application/json",
+            accept: "application/json",
+            idempotent: request.idempotent,
+        };
+        self.call(call).instrument(span).await
     }
 
-    async fn sp_call_in_span(
+    /// Sends an Ads API call and decodes its JSON answer.
+    pub(crate) async fn ads_json<T: DeserializeOwned>(
         &self,
-        seller: &SellingPartner,
-        request: SpRequest<'_>,
+        account: &AdsAccount,
+        request: AdsRequest<'_>,
+    ) -> Result<T, Error> {
+        let operation = request.operation.name();
+        let response = self.ads_call(account, request).await?;
+        decode(operation, response).await
+    }
+
+    /// Sends an Ads API call until it succeeds (2xx) or fails for good.
+    pub(crate) async fn ads_call(
+        &self,
+        account: &AdsAccount,
+        request: AdsRequest<'_>,
     ) -> Result<reqwest::Response, Error> {
-        let key = LimitKey {
-            seller_id: seller.seller_id.clone(),
-            operation: request.operation,
+        let span = tracing::debug_span!(
+            "ads_api",
+            operation = request.operation.name(),
+            profile_id = request.profile_id
+        );
+        let key = match request.profile_id {
+            Some(profile_id) => LimitKey::ads_profile(profile_id, request.operation),
+            // Only `/v2/profiles` is unscoped; its quota is the grant's.
+            None => LimitKey {
+                seller_id: format!(
+                    "ads-grant:{}",
+                    &self.tokens().key(&account.refresh_token).fingerprint()[..16]
+                ),
+                operation: request.operation,
+            },
         };
-        let url = self.sp_url(&request);
+        let call = Call {
+            api: Api::Ads {
+                scope: request.profile_id,
+            },
+            key,
+            refresh_token: &account.refresh_token,
+            method: request.method,
+            url: join(&self.inner.config.endpoints.ads_api, request.path),
+            query: Vec::new(),
+            body: request.body,
+            content_type: request.content_type,
+            accept: request.accept,
+            idempotent: request.idempotent,
+        };
+        self.call(call).instrument(span).await
+    }
+
+    /// The pipeline: permit, token, request, and the in-call retries.
+    async fn call(&self, call: Call<'_>) -> Result<reqwest::Response, Error> {
+        let key = &call.key;
         let retry = self.inner.config.retry;
         let max_wait = self.inner.config.max_permit_wait;
         let (mut failures, mut throttled, mut refreshed) = (0u32, 0u32, false);
@@ -243,7 +363,7 @@ impl Client {
             let wait = self
                 .inner
                 .limiter
-                .reserve(&key, max_wait)
+                .reserve(key, max_wait)
                 .await
                 .map_err(|WaitTooLong { wait }| Error::Throttled {
                     retry_after: Some(wait),
@@ -256,33 +376,56 @@ impl Client {
                 );
                 self.clock().sleep(wait).await;
             }
-            let token = self.tokens().access_token(&seller.refresh_token).await?;
+            let token = self.tokens().access_token(call.refresh_token).await?;
+            let secret = secrecy::ExposeSecret::expose_secret(token.secret());
             let mut builder = self
                 .http()
-                .request(request.method.clone(), url.clone())
+                .request(call.method.clone(), call.url.clone())
                 .timeout(self.inner.config.timeouts.request)
-                .header(
-                    "x-amz-access-token",
-                    secrecy::ExposeSecret::expose_secret(token.secret()),
-                )
-                .header(header::ACCEPT, "application/json");
-            if !request.query.is_empty() {
-                builder = builder.query(&request.query);
+                .header(header::ACCEPT, call.accept);
+            builder = match call.api {
+                Api::Sp => builder.header("x-amz-access-token", secret),
+                Api::Ads { scope } => {
+                    let builder = builder
+                        .bearer_auth(secret)
+                        // Must be the LWA application that minted the token (§5.2).
+                        .header(
+                            "Amazon-Advertising-API-ClientId",
+                            self.inner.config.app.client_id.as_str(),
+                        );
+                    match scope {
+                        Some(profile_id) => {
+                            builder.header("Amazon-Advertising-API-Scope", profile_id.to_string())
+                        }
+                        None => builder,
+                    }
+                }
+            };
+            if !call.query.is_empty() {
+                builder = builder.query(&call.query);
             }
-            if let Some(body) = request.body {
-                builder = builder.json(body);
+            if let Some(body) = call.body {
+                // Serialized here rather than with `.json()`, which would
+                // overwrite the Ads vendor content type.
+                let bytes = serde_json::to_vec(body).map_err(|source| Error::Decode {
+                    operation: key.operation.name(),
+                    source,
+                })?;
+                builder = builder
+                    .header(header::CONTENT_TYPE, call.content_type)
+                    .body(bytes);
             }
 
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(e) => {
                     // A connection never made means Amazon never saw the request.
-                    let repeatable = request.idempotent || e.is_connect();
+                    let repeatable = call.idempotent || e.is_connect();
                     failures += 1;
                     if !repeatable || failures >= retry.max_attempts {
                         return Err(Error::from_reqwest(e));
                     }
-                    tracing::debug!(operation = key.operation.name(), error = %e, failures, "SP-API call failed; retrying.");
+                    tracing::debug!(operation = key.operation.name(), error = %e, failures, "Call to Amazon failed; retrying.");
                     self.clock().sleep(retry.backoff(failures)).await;
                     continue;
                 }
@@ -295,24 +438,33 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(throttle::parse_rate_header)
             {
-                self.inner.limiter.observe_rate(&key, rate).await;
+                self.inner.limiter.observe_rate(key, rate).await;
             }
             if status.is_success() {
                 return Ok(response);
             }
             let retry_after = retry_after(response.headers());
             let body = response.bytes().await.map_err(Error::from_reqwest)?;
-            let errors = serde_json::from_slice::<ErrorList>(&body).unwrap_or_default();
 
-            if matches!(status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED)
-                && !refreshed
-                && errors.errors.iter().any(SpError::is_token_problem)
-            {
+            let token_refused = match call.api {
+                Api::Sp => {
+                    matches!(status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED)
+                        && serde_json::from_slice::<ErrorList>(&body)
+                            .unwrap_or_default()
+                            .errors
+                            .iter()
+                            .any(SpError::is_token_problem)
+                }
+                // The Ads API says 401 for an expired, revoked or foreign token
+                // alike (PROTOCOL.md §5.6); one refresh tells them apart.
+                Api::Ads { .. } => status == StatusCode::UNAUTHORIZED,
+            };
+            if token_refused && !refreshed {
                 tracing::debug!(
                     operation = key.operation.name(),
                     "Access token refused; refreshing it once."
                 );
-                self.tokens().invalidate(&seller.refresh_token, &token).await;
+                self.tokens().invalidate(call.refresh_token, &token).await;
                 refreshed = true;
                 continue;
             }
@@ -321,13 +473,19 @@ impl Client {
                 if throttled >= retry.max_throttled_attempts {
                     return Err(Error::Throttled { retry_after });
                 }
-                // SP-API sends no Retry-After (PROTOCOL.md §2.4); when absent we
-                // back off, and the limiter spaces the next attempt too.
+                // SP-API sends no Retry-After (PROTOCOL.md §2.4), nor does the
+                // Ads API on report creation (§5.9); when absent we back off,
+                // and the limiter spaces the next attempt too.
                 let wait = retry_after.unwrap_or_else(|| retry.backoff(throttled));
                 if wait > max_wait {
                     return Err(Error::Throttled {
                         retry_after: Some(wait),
                     });
+                }
+                if matches!(call.api, Api::Ads { .. }) {
+                    // Ads announces no rate header: the 429 is all a bucket
+                    // learns, so other callers of the profile wait too.
+                    self.inner.limiter.observe_throttled(key, wait).await;
                 }
                 tracing::debug!(
                     operation = key.operation.name(),
@@ -340,24 +498,121 @@ impl Client {
             }
             if status.is_server_error() {
                 failures += 1;
-                if !request.idempotent || failures >= retry.max_attempts {
+                if !call.idempotent || failures >= retry.max_attempts {
                     return Err(Error::Server { status });
                 }
-                tracing::debug!(operation = key.operation.name(), %status, failures, "SP-API failed; retrying.");
+                tracing::debug!(operation = key.operation.name(), %status, failures, "Amazon failed; retrying.");
                 self.clock().sleep(retry.backoff(failures)).await;
                 continue;
             }
-            return Err(classify(status, &errors));
+            return Err(match call.api {
+                Api::Sp => classify(
+                    status,
+                    &serde_json::from_slice::<ErrorList>(&body).unwrap_or_default(),
+                ),
+                Api::Ads { .. } => classify_ads(status, &body),
+            });
         }
     }
 
-    fn sp_url(&self, request: &SpRequest<'_>) -> url::Url {
-        let mut url = self.inner.config.endpoints.sp_api.clone();
-        url.path_segments_mut()
-            .expect("ClientBuilder::build rejects base URLs that cannot be a base")
-            .pop_if_empty()
-            .extend(request.path);
-        url
+    /// Starts the download of a pre-signed URL (a plain GET, no Amazon auth):
+    /// `None` when the URL was refused (expired). Failures of the download host
+    /// are retried like any idempotent call.
+    pub(crate) async fn open_presigned(&self, url: &str) -> Result<Option<reqwest::Response>, Error> {
+        let retry = self.inner.config.retry;
+        let mut failures = 0;
+        loop {
+            let error = match self.http().get(url).send().await {
+                Ok(response) if response.status().is_success() => return Ok(Some(response)),
+                Ok(response) if response.status() == StatusCode::FORBIDDEN => return Ok(None),
+                Ok(response) if response.status() == StatusCode::NOT_FOUND => return Err(Error::NotFound),
+                Ok(response) if response.status().is_server_error() => Error::Server {
+                    status: response.status(),
+                },
+                Ok(response) => {
+                    return Err(Error::InvalidInput {
+                        message: format!("the document download answered {}", response.status()),
+                    });
+                }
+                Err(e) => Error::from_reqwest(e),
+            };
+            failures += 1;
+            if failures >= retry.max_attempts {
+                return Err(error);
+            }
+            tracing::debug!(%error, failures, "Document download failed; retrying.");
+            self.clock().sleep(retry.backoff(failures)).await;
+        }
+    }
+}
+
+/// Decodes a 2xx JSON body.
+async fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    response: reqwest::Response,
+) -> Result<T, Error> {
+    let body = response.bytes().await.map_err(Error::from_reqwest)?;
+    serde_json::from_slice(&body).map_err(|source| Error::Decode { operation, source })
+}
+
+/// `base` with `path` appended, each segment percent-encoded on its own.
+fn join(base: &url::Url, path: &[&str]) -> url::Url {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .expect("ClientBuilder::build rejects base URLs that cannot be a base")
+        .pop_if_empty()
+        .extend(path);
+    url
+}
+
+/// The Ads API's error bodies: reporting v3 writes `{"code", "detail"}`, older
+/// endpoints `{"code", "details"}`, throttling and gateways `{"message"}`
+/// (PROTOCOL.md §5.6); all are read.
+#[derive(Debug, Default, Deserialize)]
+struct AdsErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl AdsErrorBody {
+    fn text(&self) -> String {
+        [&self.detail, &self.details, &self.message]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .find(|t| !t.is_empty())
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// An Ads refusal that neither a token refresh nor waiting fixes.
+fn classify_ads(status: StatusCode, body: &[u8]) -> Error {
+    let error = serde_json::from_slice::<AdsErrorBody>(body).unwrap_or_default();
+    let text = error.text();
+    match status.as_u16() {
+        404 => Error::NotFound,
+        // Reporting v3: an identical request is still being processed; the
+        // body names it (PROTOCOL.md §5.6).
+        425 => Error::DuplicateReport {
+            report_id: crate::ads::reporting::duplicate_of(&text),
+            detail: text,
+        },
+        401 | 403 => Error::Forbidden {
+            code: error.code.unwrap_or_else(|| status.as_u16().to_string()),
+            message: text,
+            details: String::new(),
+        },
+        _ if text.is_empty() => Error::InvalidInput {
+            message: format!("the Ads API answered {status}"),
+        },
+        _ => Error::InvalidInput { message: text },
     }
 }
 
@@ -425,6 +680,34 @@ mod tests {
         assert!(matches!(
             classify(StatusCode::FORBIDDEN, &role),
             Error::Forbidden { code, .. } if code == "Unauthorized"
+        ));
+    }
+
+    #[test]
+    fn ads_errors_read_detail_details_or_message_and_a_425_names_its_report() {
+        let duplicate = classify_ads(
+            StatusCode::from_u16(425).expect("a valid status"),
+            br#"{"code":"425","detail":"The Request is a duplicate of : a15115d8-3da4-49a4-95d5-cc0a3af5f85d"}"#,
+        );
+        assert!(matches!(
+            &duplicate,
+            Error::DuplicateReport { report_id: Some(id), .. } if id == "a15115d8-3da4-49a4-95d5-cc0a3af5f85d"
+        ));
+        let range = classify_ads(
+            StatusCode::BAD_REQUEST,
+            br#"{"code":"400","detail":"startDate to endDate range (32 days) must not exceed maximum range (31 days)"}"#,
+        );
+        assert!(matches!(&range, Error::InvalidInput { message } if message.contains("32 days")));
+        let old = classify_ads(
+            StatusCode::FORBIDDEN,
+            br#"{"code":"UNAUTHORIZED","details":"Not authorized."}"#,
+        );
+        assert!(
+            matches!(&old, Error::Forbidden { code, message, .. } if code == "UNAUTHORIZED" && message == "Not authorized.")
+        );
+        assert!(matches!(
+            classify_ads(StatusCode::UNPROCESSABLE_ENTITY, b""),
+            Error::InvalidInput { message } if message.contains("422")
         ));
     }
 

@@ -29,20 +29,33 @@ pub struct Endpoints {
     pub lwa_token: Url,
     /// The SP-API base URL; operation paths are joined onto it.
     pub sp_api: Url,
+    /// The Amazon Ads API base URL (PROTOCOL.md §5.1); operation paths are
+    /// joined onto it.
+    pub ads_api: Url,
 }
 
 impl Endpoints {
-    /// Amazon's production hosts for a region. SP-API uses one LWA endpoint for
-    /// all regions (PROTOCOL.md §1.1).
+    /// Amazon's production hosts for a region. SP-API and the Ads API use one
+    /// LWA endpoint for all regions (PROTOCOL.md §1.1, §1.6).
     pub fn for_region(region: Region) -> Self {
-        let sp_api = match region {
-            Region::NorthAmerica => "https://sellingpartnerapi-na.amazon.com/",
-            Region::Europe => "https://sellingpartnerapi-eu.amazon.com/",
-            Region::FarEast => "https://sellingpartnerapi-fe.amazon.com/",
+        let (sp_api, ads_api) = match region {
+            Region::NorthAmerica => (
+                "https://sellingpartnerapi-na.amazon.com/",
+                "https://advertising-api.amazon.com/",
+            ),
+            Region::Europe => (
+                "https://sellingpartnerapi-eu.amazon.com/",
+                "https://advertising-api-eu.amazon.com/",
+            ),
+            Region::FarEast => (
+                "https://sellingpartnerapi-fe.amazon.com/",
+                "https://advertising-api-fe.amazon.com/",
+            ),
         };
         Self {
             lwa_token: Url::parse("https://api.amazon.com/auth/o2/token").expect("a fixed, valid URL parses"),
             sp_api: Url::parse(sp_api).expect("a fixed, valid URL parses"),
+            ads_api: Url::parse(ads_api).expect("a fixed, valid URL parses"),
         }
     }
 }
@@ -135,6 +148,23 @@ mod tests {
         assert_eq!(
             Endpoints::for_region(Region::FarEast).sp_api.host_str(),
             Some("sellingpartnerapi-fe.amazon.com")
+        );
+    }
+
+    #[test]
+    fn each_region_has_its_own_ads_api_host() {
+        let host = |r| Endpoints::for_region(r).ads_api.host_str().map(str::to_owned);
+        assert_eq!(
+            host(Region::NorthAmerica).as_deref(),
+            Some("advertising-api.amazon.com")
+        );
+        assert_eq!(
+            host(Region::Europe).as_deref(),
+            Some("advertising-api-eu.amazon.com")
+        );
+        assert_eq!(
+            host(Region::FarEast).as_deref(),
+            Some("advertising-api-fe.amazon.com")
         );
     }
 

@@ -80,14 +80,36 @@ pub enum Error {
     /// A downloaded document could not be read as a whole.
     #[error(transparent)]
     Document(#[from] DocumentError),
-    /// The report ended `FATAL`. Amazon's explanation, when it wrote one, is the
-    /// text of the error document (`{"errorDetails": …}`).
-    #[error("report {report_id} failed (FATAL): {}", error_document.as_deref().unwrap_or("no error document"))]
+    /// The report ended `FATAL` (SP-API) or `FAILED` (Ads API). Amazon's
+    /// explanation, when it gave one, is the text of the error document
+    /// (`{"errorDetails": …}`) or the Ads report's `failureReason`. Request the
+    /// report again later.
+    #[error("report {report_id} failed: {}", error_document.as_deref().unwrap_or("no error document"))]
     ReportFatal {
         /// The report.
         report_id: String,
-        /// The error document's text, if the report had one.
+        /// The error document's text or `failureReason`, if there was one.
         error_document: Option<String>,
+    },
+    /// Ads API 425: an identical report request is still being processed.
+    /// [`crate::ads::reporting::Reporting::create_report`] reuses the report the
+    /// 425 names when it really is the same request; this is returned when it
+    /// named none, or one that differs (Amazon has flagged DAILY and SUMMARY
+    /// requests as duplicates of each other). Try again in about a minute.
+    #[error("duplicate of a report still being processed: {detail}")]
+    DuplicateReport {
+        /// The report Amazon named, if it could be read.
+        report_id: Option<String>,
+        /// Amazon's text.
+        detail: String,
+    },
+    /// A paginated listing could not be read to its end: Amazon's `nextToken`
+    /// kept expiring (FBA inventory tokens live 30 s) even after restarting
+    /// from the first page. Nothing was returned; retry later.
+    #[error("the page token expired {restarts} times; the listing was not read to its end")]
+    PageTokenExpired {
+        /// How many times the walk was restarted from the first page.
+        restarts: u32,
     },
     /// The report ended `CANCELLED`: cancelled while queued, or, far more often,
     /// Amazon had no data for the request. Callers record zero rows.
@@ -103,7 +125,12 @@ impl Error {
     /// backoff rather than fail.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Throttled { .. } | Error::Server { .. } | Error::Transport(_) | Error::Timeout => true,
+            Error::Throttled { .. }
+            | Error::Server { .. }
+            | Error::Transport(_)
+            | Error::Timeout
+            | Error::DuplicateReport { .. }
+            | Error::PageTokenExpired { .. } => true,
             Error::Document(e) => e.is_retryable(),
             _ => false,
         }

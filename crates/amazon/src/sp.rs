@@ -1,11 +1,12 @@
-//! Selling Partner API: the Reports API client ([`reports`]) and the parsers of
-//! the report documents it downloads.
+//! Selling Partner API: the Reports API client ([`reports`]), the FBA Inventory
+//! API client ([`inventory`]) and the parsers of the report documents.
 
 use std::fmt;
 
 use secrecy::SecretString;
 
 pub mod fba_inventory;
+pub mod inventory;
 pub mod ledger;
 pub mod reports;
 pub mod sales_traffic;

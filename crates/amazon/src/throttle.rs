@@ -1,6 +1,7 @@
-//! Client-side rate limiting of SP-API calls: Amazon's usage plans (a token
-//! bucket per application, seller and operation, PROTOCOL.md §2.6) mirrored
-//! locally so the client waits for a permit instead of collecting 429s.
+//! Client-side rate limiting of SP-API and Ads API calls: Amazon's usage plans
+//! (a token bucket per application, seller and operation, PROTOCOL.md §2.6; per
+//! Ads profile and operation, §5.9) mirrored locally so the client waits for a
+//! permit instead of collecting 429s.
 //!
 //! The buckets sit behind [`RateLimiter`] so the sync engine can plug in one
 //! shared by all workers (Redis); [`InProcessRateLimiter`] serves one process.
@@ -21,7 +22,7 @@ use futures::future::BoxFuture;
 
 use crate::clock::{self, Clock};
 
-/// An SP-API operation with a usage plan.
+/// An SP-API or Ads API operation with a usage plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Operation {
@@ -35,6 +36,16 @@ pub enum Operation {
     CancelReport,
     /// `GET /reports/2021-06-30/documents/{reportDocumentId}`.
     GetReportDocument,
+    /// `GET /fba/inventory/v1/summaries`.
+    GetInventorySummaries,
+    /// Ads `GET /v2/profiles`.
+    ListProfiles,
+    /// Ads `POST /reporting/reports`.
+    CreateAsyncReport,
+    /// Ads `GET /reporting/reports/{reportId}`.
+    GetAsyncReport,
+    /// Ads `DELETE /reporting/reports/{reportId}`.
+    DeleteAsyncReport,
 }
 
 impl Operation {
@@ -46,16 +57,30 @@ impl Operation {
             Operation::GetReports => "getReports",
             Operation::CancelReport => "cancelReport",
             Operation::GetReportDocument => "getReportDocument",
+            Operation::GetInventorySummaries => "getInventorySummaries",
+            Operation::ListProfiles => "listProfiles",
+            Operation::CreateAsyncReport => "createAsyncReport",
+            Operation::GetAsyncReport => "getAsyncReport",
+            Operation::DeleteAsyncReport => "deleteAsyncReport",
         }
     }
 
-    /// Amazon's documented default usage plan (PROTOCOL.md §2.6).
+    /// The default usage plan: Amazon's documented one for SP-API operations
+    /// (PROTOCOL.md §2.6). The Ads API publishes none (its limits are dynamic
+    /// and tighter at peak hours, §5.9), so its plans are cautious guesses that
+    /// 429s with `Retry-After` then correct at run time.
     pub fn default_plan(self) -> UsagePlan {
         let plan = |rate, burst| UsagePlan { rate, burst };
         match self {
             Operation::CreateReport | Operation::GetReportDocument => plan(0.0167, 15),
             Operation::GetReport => plan(2.0, 15),
             Operation::GetReports | Operation::CancelReport => plan(0.0222, 10),
+            Operation::GetInventorySummaries => plan(2.0, 2),
+            // Report creation is the Ads call most often throttled
+            // (ads-advanced-tools-docs#344): one every five seconds.
+            Operation::CreateAsyncReport => plan(0.2, 5),
+            Operation::GetAsyncReport => plan(1.0, 5),
+            Operation::ListProfiles | Operation::DeleteAsyncReport => plan(0.5, 2),
         }
     }
 }
@@ -84,13 +109,26 @@ impl UsagePlan {
     }
 }
 
-/// Whose quota a call spends: Amazon keeps one bucket per seller and operation.
+/// Whose quota a call spends: Amazon keeps one bucket per seller and operation
+/// on the SP-API, and one per advertising profile and operation on the Ads API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LimitKey {
-    /// The selling partner id (`A3…`).
+    /// The selling partner id (`A3…`) for SP-API operations; for Ads operations
+    /// `ads-profile:<profileId>` (see [`LimitKey::ads_profile`]), or
+    /// `ads-grant:<fingerprint>` for `/v2/profiles`, which has no profile yet.
     pub seller_id: String,
     /// The operation.
     pub operation: Operation,
+}
+
+impl LimitKey {
+    /// The bucket of an Ads operation for one advertising profile.
+    pub fn ads_profile(profile_id: i64, operation: Operation) -> Self {
+        Self {
+            seller_id: format!("ads-profile:{profile_id}"),
+            operation,
+        }
+    }
 }
 
 /// A permit would only be available after longer than the caller is willing to
@@ -116,6 +154,16 @@ pub trait RateLimiter: Send + Sync + fmt::Debug {
     /// Amazon said (`x-amzn-RateLimit-Limit`) that `key`'s plan refills at `rate`
     /// requests per second; the burst is not announced and stays as it was.
     fn observe_rate<'a>(&'a self, key: &'a LimitKey, rate: f64) -> BoxFuture<'a, ()>;
+
+    /// Amazon answered 429 for `key` and said (`Retry-After`) or we decided to
+    /// wait `wait`: no permit should be handed out before then, so concurrent
+    /// callers of the same bucket do not run into the same wall. The Ads API
+    /// announces no rate, so this is how its buckets learn. The default does
+    /// nothing.
+    fn observe_throttled<'a>(&'a self, key: &'a LimitKey, wait: Duration) -> BoxFuture<'a, ()> {
+        let _ = (key, wait);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// GCRA buckets in this process's memory.
@@ -239,6 +287,24 @@ impl RateLimiter for InProcessRateLimiter {
         }
         Box::pin(std::future::ready(()))
     }
+
+    fn observe_throttled<'a>(&'a self, key: &'a LimitKey, wait: Duration) -> BoxFuture<'a, ()> {
+        let now = self.clock.now();
+        let initial = self.initial_plan(key.operation);
+        let mut cells = self.cells();
+        let cell = cells.entry(key.clone()).or_insert(Cell {
+            plan: initial,
+            tat: None,
+        });
+        // Empty the bucket until `wait` has passed: the next permit is then at
+        // `now + wait`, and later ones follow at the plan's interval.
+        let tolerance = cell.plan.interval().saturating_mul(cell.plan.burst.max(1) - 1);
+        let drained = clock::add(clock::add(now, wait), tolerance);
+        if cell.tat.is_none_or(|t| t < drained) {
+            cell.tat = Some(drained);
+        }
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Parses `x-amzn-RateLimit-Limit` (`"0.0167"`, `"2.0"`).
@@ -337,6 +403,20 @@ mod tests {
             .reserve_now(&k, Duration::from_secs(60))
             .expect("a short wait");
         assert_eq!(wait.as_millis(), 510);
+    }
+
+    #[test]
+    fn a_429_empties_the_bucket_until_its_retry_after() {
+        let limiter = InProcessRateLimiter::new(Arc::new(Frozen(Utc::now())));
+        let k = LimitKey::ads_profile(1, Operation::GetAsyncReport);
+        assert_eq!(limiter.reserve_now(&k, Duration::ZERO), Ok(Duration::ZERO));
+
+        futures::executor::block_on(limiter.observe_throttled(&k, Duration::from_secs(7)));
+
+        let wait = limiter
+            .reserve_now(&k, Duration::from_secs(60))
+            .expect("a short wait");
+        assert_eq!(wait, Duration::from_secs(7));
     }
 
     #[test]

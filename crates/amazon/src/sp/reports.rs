@@ -475,7 +475,7 @@ impl<'a> Reports<'a> {
         T: Send + 'static,
         F: FnOnce(Box<dyn Read>) -> Result<T, DocumentError> + Send + 'static,
     {
-        let (response, compression) = match self.open(document).await? {
+        let (response, compression) = match self.client.open_presigned(&document.url).await? {
             Some(response) => (response, document.compression_algorithm.clone()),
             None => {
                 tracing::debug!(
@@ -483,66 +483,19 @@ impl<'a> Reports<'a> {
                     "The document URL was refused (expired); fetching a fresh one."
                 );
                 let fresh = self.get_report_document(&document.report_document_id).await?;
-                let response = self.open(&fresh).await?.ok_or_else(|| Error::Forbidden {
-                    code: "AccessDenied".into(),
-                    message: "The download host refused a fresh report document URL.".into(),
-                    details: String::new(),
-                })?;
+                let response =
+                    self.client
+                        .open_presigned(&fresh.url)
+                        .await?
+                        .ok_or_else(|| Error::Forbidden {
+                            code: "AccessDenied".into(),
+                            message: "The download host refused a fresh report document URL.".into(),
+                            details: String::new(),
+                        })?;
                 (response, fresh.compression_algorithm)
             }
         };
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = Box::pin(response.bytes_stream().map_err(io::Error::other));
-        // The parsers are synchronous `Read`ers; the bridge blocks a
-        // spawn_blocking thread on the async stream, a chunk at a time.
-        let reader = SyncIoBridge::new(StreamReader::new(body));
-        let task = tokio::task::spawn_blocking(move || {
-            let how = Encoded {
-                compression: compression.as_deref(),
-                content_type: content_type.as_deref(),
-                fallback_charset: None,
-            };
-            let text = document::decode(reader, &how)?;
-            parse(text)
-        });
-        match task.await {
-            Ok(result) => result.map_err(Error::Document),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(Error::Document(DocumentError::Io(io::Error::other(e)))),
-        }
-    }
-
-    /// Starts a download: `None` when the URL was refused (expired). Failures
-    /// of the download host are retried like any idempotent call.
-    async fn open(&self, document: &ReportDocument) -> Result<Option<reqwest::Response>, Error> {
-        let retry = self.client.config().retry;
-        let mut failures = 0;
-        loop {
-            let error = match self.client.http().get(&document.url).send().await {
-                Ok(response) if response.status().is_success() => return Ok(Some(response)),
-                Ok(response) if response.status() == StatusCode::FORBIDDEN => return Ok(None),
-                Ok(response) if response.status() == StatusCode::NOT_FOUND => return Err(Error::NotFound),
-                Ok(response) if response.status().is_server_error() => Error::Server {
-                    status: response.status(),
-                },
-                Ok(response) => {
-                    return Err(Error::InvalidInput {
-                        message: format!("the document download answered {}", response.status()),
-                    });
-                }
-                Err(e) => Error::from_reqwest(e),
-            };
-            failures += 1;
-            if failures >= retry.max_attempts {
-                return Err(error);
-            }
-            tracing::debug!(%error, failures, "Document download failed; retrying.");
-            self.client.clock().sleep(retry.backoff(failures)).await;
-        }
+        stream_into(response, compression, parse).await
     }
 
     fn read_request<'p>(&self, operation: Operation, path: &'p [&'p str]) -> SpRequest<'p> {
@@ -554,6 +507,42 @@ impl<'a> Reports<'a> {
             body: None,
             idempotent: true,
         }
+    }
+}
+
+/// Streams a download's body through [`document::decode`] into `parse` on a
+/// blocking thread. The parsers are synchronous `Read`ers; the bridge blocks a
+/// `spawn_blocking` thread on the async stream, a chunk at a time, so memory
+/// stays flat whatever the size. Shared with the Ads reports.
+pub(crate) async fn stream_into<T, F>(
+    response: reqwest::Response,
+    compression: Option<String>,
+    parse: F,
+) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce(Box<dyn Read>) -> Result<T, DocumentError> + Send + 'static,
+{
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = Box::pin(response.bytes_stream().map_err(io::Error::other));
+    let reader = SyncIoBridge::new(StreamReader::new(body));
+    let task = tokio::task::spawn_blocking(move || {
+        let how = Encoded {
+            compression: compression.as_deref(),
+            content_type: content_type.as_deref(),
+            fallback_charset: None,
+        };
+        let text = document::decode(reader, &how)?;
+        parse(text)
+    });
+    match task.await {
+        Ok(result) => result.map_err(Error::Document),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(Error::Document(DocumentError::Io(io::Error::other(e)))),
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use amzsync_amazon::ads::AdsAccount;
 use amzsync_amazon::lwa::InProcessTokenCache;
 use amzsync_amazon::sp::reports::{ProcessingStatus, Report, Reports};
 use amzsync_amazon::{Client, ClientBuilder, Clock, Config, Endpoints, LwaApp, Region, SellingPartner};
@@ -109,6 +110,8 @@ impl TestWorld {
             endpoints: Endpoints {
                 lwa_token: lwa.url.clone(),
                 sp_api: sim.base_url().clone(),
+                // The simulator serves the Ads API on the same host.
+                ads_api: sim.base_url().clone(),
             },
             ..Config::new(Region::NorthAmerica, app)
         });
@@ -137,6 +140,11 @@ impl TestWorld {
 
     pub fn reports(&self) -> Reports<'_> {
         self.client.reports(&self.seller)
+    }
+
+    /// The seller's Ads authorization, a grant of its own.
+    pub fn ads_account(&self) -> AdsAccount {
+        AdsAccount::new(self.credentials.ads_refresh_token.clone())
     }
 
     /// Polls until the report is terminal (the simulator advances a report per poll).
