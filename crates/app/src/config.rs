@@ -33,6 +33,83 @@ pub struct Config {
     pub encryption_key_file: Option<PathBuf>,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Where `serve` and `api` listen for HTTP (`AMZSYNC_LISTEN`).
+    pub listen: String,
+    /// Where sync jobs queue: `database` (the same SQLite file or PostgreSQL
+    /// database as the data; the task and its job commit together) or `redis`.
+    pub queue: QueueKind,
+    /// The Redis server of the `redis` queue (also the future home of shared
+    /// rate limits and tokens).
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so deployments can share a server.
+    pub redis_namespace: String,
+    /// Jobs one worker process runs at once.
+    pub worker_concurrency: u32,
+    /// How amzsync reaches Amazon.
+    pub amazon: AmazonConfig,
+    /// How syncs are planned, retried and scheduled.
+    pub sync: SyncConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueKind {
+    Database,
+    Redis,
+}
+
+/// The `[amazon]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmazonConfig {
+    /// The LWA application (developer console) used for stores without one
+    /// of their own.
+    pub lwa_client_id: Option<String>,
+    #[serde(serialize_with = "redact")]
+    pub lwa_client_secret: Option<SecretString>,
+    /// One base URL for LWA, the SP-API and the Ads API in every region,
+    /// instead of Amazon's hosts: how the demo and tests use the simulator.
+    pub endpoint: Option<String>,
+}
+
+/// The `[sync]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// IANA time zone of the cron expressions.
+    pub time_zone: String,
+    pub inventory_cron: String,
+    pub business_cron: String,
+    pub advertising_cron: String,
+    /// Days re-pulled by each business sync (Amazon restates for a week).
+    pub business_lookback_days: u32,
+    /// Days re-pulled by each advertising sync (attribution restates).
+    pub ads_lookback_days: u32,
+    /// Days a store's first business or advertising sync backfills.
+    pub first_run_backfill_days: u32,
+    /// Retries of a transient failure.
+    pub retries: u32,
+    /// Seconds between such retries.
+    pub retry_delay_seconds: u64,
+    /// Seconds between polls of a report that is not ready.
+    pub poll_delay_seconds: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            time_zone: "UTC".into(),
+            inventory_cron: "0 2 * * *".into(),
+            business_cron: "30 2 * * *".into(),
+            advertising_cron: "0 3 * * *".into(),
+            business_lookback_days: 7,
+            ads_lookback_days: 14,
+            first_run_backfill_days: 30,
+            retries: 3,
+            retry_delay_seconds: 300,
+            poll_delay_seconds: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +135,13 @@ impl Default for Config {
             encryption_key: None,
             encryption_key_file: None,
             log_format: LogFormat::Text,
+            listen: "127.0.0.1:8080".into(),
+            queue: QueueKind::Database,
+            redis_url: None,
+            redis_namespace: "amzsync".into(),
+            worker_concurrency: 4,
+            amazon: AmazonConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -122,6 +206,46 @@ impl Config {
         }
         if let Some(key) = &self.encryption_key {
             decode_key(key.expose_secret()).context("invalid configuration: encryption_key")?;
+        }
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "invalid configuration: listen must be an address like 127.0.0.1:8080 (got {:?})",
+                self.listen
+            );
+        }
+        match (&self.queue, &self.redis_url) {
+            (QueueKind::Redis, None) => {
+                bail!("invalid configuration: redis_url is required with queue = \"redis\"")
+            }
+            (_, Some(url)) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+                bail!("invalid configuration: redis_url must start with redis:// or rediss:// (got {url:?})")
+            }
+            _ => {}
+        }
+        if self.worker_concurrency == 0 {
+            bail!("invalid configuration: worker_concurrency must be at least 1");
+        }
+        if let Some(endpoint) = &self.amazon.endpoint {
+            url::Url::parse(endpoint)
+                .with_context(|| format!("invalid configuration: amazon.endpoint {endpoint:?}"))?;
+        }
+        if self.amazon.lwa_client_id.is_some() != self.amazon.lwa_client_secret.is_some() {
+            bail!("invalid configuration: amazon.lwa_client_id and amazon.lwa_client_secret go together");
+        }
+        let sync = &self.sync;
+        for (key, expression) in [
+            ("sync.inventory_cron", &sync.inventory_cron),
+            ("sync.business_cron", &sync.business_cron),
+            ("sync.advertising_cron", &sync.advertising_cron),
+        ] {
+            amzsync_jobs::Schedule::new(expression, &sync.time_zone)
+                .map_err(|e| anyhow::anyhow!("invalid configuration: {key} (in sync.time_zone): {e}"))?;
+        }
+        if sync.business_lookback_days == 0
+            || sync.ads_lookback_days == 0
+            || sync.first_run_backfill_days == 0
+        {
+            bail!("invalid configuration: sync lookback and backfill days must be at least 1");
         }
         Ok(())
     }
@@ -267,6 +391,53 @@ mod tests {
             jail.create_file("amzsync.toml", "data_dri = \"typo\"\n")?;
             let err = format!("{:#}", Config::load(Some(Path::new("amzsync.toml"))).unwrap_err());
             assert!(err.contains("data_dri"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn nested_tables_come_from_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "amzsync.toml",
+                "queue = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\n[sync]\nretries = 5\ntime_zone = \"Europe/Berlin\"\n",
+            )?;
+            jail.set_env("AMZSYNC_AMAZON__ENDPOINT", "http://127.0.0.1:9900");
+            jail.set_env("AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS", "10");
+            let c = Config::load(Some(Path::new("amzsync.toml"))).unwrap();
+            assert_eq!(c.queue, QueueKind::Redis);
+            assert_eq!(c.sync.retries, 5);
+            assert_eq!(c.sync.business_lookback_days, 10);
+            assert_eq!(
+                c.sync.inventory_cron, "0 2 * * *",
+                "defaults fill the rest of a table"
+            );
+            assert_eq!(c.amazon.endpoint.as_deref(), Some("http://127.0.0.1:9900"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_nested_values_name_their_key() {
+        for (key, value, needle) in [
+            ("AMZSYNC_SYNC__INVENTORY_CRON", "every day", "sync.inventory_cron"),
+            ("AMZSYNC_SYNC__TIME_ZONE", "Mars/Olympus", "sync."),
+            ("AMZSYNC_QUEUE", "rabbit", "queue"),
+            ("AMZSYNC_LISTEN", "localhost", "listen"),
+            ("AMZSYNC_AMAZON__ENDPOINT", "not a url", "amazon.endpoint"),
+            ("AMZSYNC_AMAZON__LWA_CLIENT_ID", "x", "lwa_client_secret"),
+        ] {
+            Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let err = format!("{:#}", Config::load(None).unwrap_err()).to_lowercase();
+                assert!(err.contains(needle), "{key}: {err}");
+                Ok(())
+            });
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_QUEUE", "redis");
+            let err = format!("{:#}", Config::load(None).unwrap_err());
+            assert!(err.contains("redis_url"), "{err}");
             Ok(())
         });
     }

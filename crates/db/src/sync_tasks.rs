@@ -356,7 +356,7 @@ impl SyncTasks<'_> {
                 start_time = COALESCE(start_time, $1), lease_owner = $2, lease_expires_at = $3,
                 next_attempt_at = NULL, updated_at = $1
              WHERE id = $4 AND (status = 'pending'
-                OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < $1)))",
+                OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))",
         )
         .bind(now)
         .bind(owner)
@@ -403,6 +403,83 @@ impl SyncTasks<'_> {
         let now = self.0.now();
         self.finish(id, "success", now, records_synced, records_failed, None, None)
             .await
+    }
+
+    /// Marks a running task successful inside the caller's transaction, so
+    /// the last batch of rows and the final status commit together. `message`
+    /// is the summary shown with the task ("no data from Amazon for …").
+    pub async fn succeed_in(
+        tx: &mut Tx,
+        id: SyncTaskId,
+        records_synced: i64,
+        records_failed: i64,
+        message: Option<&str>,
+    ) -> Result<()> {
+        let now = tx.now;
+        let changed = on_tx!(tx, c => sqlx::query(
+            "UPDATE sync_tasks SET status = 'success', end_time = $1, records_synced = records_synced + $2,
+                records_failed = records_failed + $3, error_class = NULL, error_message = NULL,
+                progress_message = COALESCE($4, progress_message), next_attempt_at = NULL,
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+             WHERE id = $5 AND status = 'running'",
+        )
+        .bind(now)
+        .bind(records_synced)
+        .bind(records_failed)
+        .bind(message)
+        .bind(id.to_string())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        one_changed(changed, "running sync task")
+    }
+
+    /// Gives up a running task's lease until `until` (a report is still being
+    /// generated): the task stays running, nobody may claim it before then,
+    /// and the follow-up delivery at `until` claims it at once.
+    pub async fn release(&self, id: SyncTaskId, owner: &str, until: DateTime<Utc>) -> Result<()> {
+        let now = self.0.now();
+        let changed = on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET lease_owner = NULL, lease_expires_at = $1, next_attempt_at = $1,
+                updated_at = $2
+             WHERE id = $3 AND status = 'running' AND lease_owner = $4",
+        )
+        .bind(until)
+        .bind(now)
+        .bind(id.to_string())
+        .bind(owner)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        one_changed(changed, "running sync task held by this worker")
+    }
+
+    /// A transient failure that will be retried at `next_attempt_at`: the
+    /// task goes back to pending with one more retry counted and the error
+    /// kept for people to see; its trigger is unchanged (FR-7).
+    pub async fn schedule_retry(
+        &self,
+        id: SyncTaskId,
+        class: ErrorClass,
+        message: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let now = self.0.now();
+        let changed = on_pool!(self.0, p => sqlx::query(
+            "UPDATE sync_tasks SET status = 'pending', retry_count = retry_count + 1, error_class = $1,
+                error_message = $2, next_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL,
+                updated_at = $4
+             WHERE id = $5 AND status = 'running'",
+        )
+        .bind(class.as_str())
+        .bind(message)
+        .bind(next_attempt_at)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        one_changed(changed, "running sync task")
     }
 
     /// Marks a running task failed with why.

@@ -504,3 +504,115 @@ async fn a_task_created_in_a_transaction_lives_or_dies_with_it(t: TestDb) {
         TaskStatus::Pending
     );
 }
+
+on_both_engines!(a_running_task_snoozes_retries_and_succeeds_with_its_last_batch);
+
+async fn a_running_task_snoozes_retries_and_succeeds_with_its_last_batch(t: TestDb) {
+    use amzsync_db::SyncTasks;
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let new = task(store.id, SyncKind::Business, 1);
+    db.sync_tasks().create(&new).await.unwrap();
+    db.sync_tasks()
+        .claim(new.id, "w1", clock.now_plus(1))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Snooze: released until later; nobody claims it before then.
+    let until = clock.now_plus(2);
+    db.sync_tasks().release(new.id, "w1", until).await.unwrap();
+    assert!(matches!(
+        db.sync_tasks().release(new.id, "w2", until).await,
+        Err(Error::NotFound { .. })
+    ));
+    let snoozed = db.sync_tasks().get(Scope::All, new.id).await.unwrap();
+    assert_eq!(
+        (snoozed.status, snoozed.lease_owner.as_deref()),
+        (TaskStatus::Running, None)
+    );
+    assert_eq!(snoozed.next_attempt_at, Some(until));
+    assert!(
+        db.sync_tasks()
+            .claim(new.id, "w2", clock.now_plus(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    clock.advance(Duration::minutes(2));
+    let again = db
+        .sync_tasks()
+        .claim(new.id, "w2", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempt, 2);
+
+    // A transient failure: back to pending, counted, error kept, trigger unchanged.
+    let retry_at = clock.now_plus(5);
+    db.sync_tasks()
+        .schedule_retry(new.id, ErrorClass::Transient, "503 from Amazon", retry_at)
+        .await
+        .unwrap();
+    let waiting = db.sync_tasks().get(Scope::All, new.id).await.unwrap();
+    assert_eq!(waiting.status, TaskStatus::Pending);
+    assert_eq!((waiting.retry_count, waiting.trigger), (1, Trigger::Manual));
+    assert_eq!(waiting.error_class, Some(ErrorClass::Transient));
+    assert_eq!(waiting.error_message.as_deref(), Some("503 from Amazon"));
+    assert_eq!(waiting.next_attempt_at, Some(retry_at));
+    let err = db
+        .sync_tasks()
+        .create(&task(store.id, SyncKind::Business, 2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::SyncAlreadyActive { .. }),
+        "still holds the slot"
+    );
+
+    // The last batch and the success commit together, or not at all.
+    db.sync_tasks()
+        .claim(new.id, "w3", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    SyncTasks::succeed_in(
+        &mut tx,
+        new.id,
+        12,
+        1,
+        Some("no data from Amazon for ATVPDKIKX0DER 2024-04-30"),
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        db.sync_tasks().get(Scope::All, new.id).await.unwrap().status,
+        TaskStatus::Running
+    );
+    let mut tx = db.begin().await.unwrap();
+    SyncTasks::succeed_in(
+        &mut tx,
+        new.id,
+        12,
+        1,
+        Some("no data from Amazon for ATVPDKIKX0DER 2024-04-30"),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let done = db.sync_tasks().get(Scope::All, new.id).await.unwrap();
+    assert_eq!(
+        (done.status, done.records_synced, done.records_failed),
+        (TaskStatus::Success, 12, 1)
+    );
+    assert_eq!((done.error_class, done.error_message), (None, None));
+    assert_eq!(
+        done.progress_message.as_deref(),
+        Some("no data from Amazon for ATVPDKIKX0DER 2024-04-30")
+    );
+    assert_eq!(done.retry_count, 1);
+}

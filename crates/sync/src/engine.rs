@@ -1,0 +1,374 @@
+//! [`Engine`]: the handle the API, the CLI and the worker and scheduler roles
+//! share. It triggers syncs (task row and job together), retries failed
+//! tasks, handles queue deliveries and runs the workers and the scheduler.
+
+use std::sync::Arc;
+
+use amzsync_amazon::lwa::{InProcessTokenCache, TokenCache};
+use amzsync_amazon::throttle::{InProcessRateLimiter, RateLimiter};
+use amzsync_amazon::{Clock as AmazonClock, SystemClock as AmazonSystemClock};
+use amzsync_db::{
+    Db, Engine as DbEngine, Error as DbError, NewSyncTask, RawConnection, Scope, StoreStatus, SyncTask,
+    SyncTasks,
+};
+use amzsync_domain::{Clock, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger};
+use amzsync_jobs::{
+    CancellationToken, Connection, Delivery, Job, Options, Outcome, Queue, QueueName, Schedule, WorkerOptions,
+};
+use chrono::{DateTime, Utc};
+use ulid::Ulid;
+
+use crate::clients::Clients;
+use crate::error::{Error, TriggerError};
+use crate::jobs;
+use crate::plan;
+use crate::settings::{AmazonSettings, SyncSettings};
+
+/// The queue the engine's jobs go to. Never renamed: queued jobs would be
+/// orphaned.
+pub const QUEUE: QueueName = QueueName::new("sync");
+
+/// Priority of jobs of manual triggers and retries: FR-4 "manual triggers
+/// outrank scheduled ones" (SQL queues; Redis ignores priority).
+const MANUAL_PRIORITY: u8 = 10;
+
+/// The sync engine. Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: Db,
+    pub(crate) queue: Queue,
+    pub(crate) settings: SyncSettings,
+    pub(crate) clients: Clients,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// This process's name in task leases (`worker-<ulid>`).
+    pub(crate) worker: String,
+    pub(crate) schedules: Vec<(SyncKind, Schedule)>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("queue", &self.inner.queue)
+            .field("worker", &self.inner.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Engine`] with other parts than the defaults.
+pub struct EngineBuilder {
+    db: Db,
+    queue: Queue,
+    amazon: AmazonSettings,
+    sync: SyncSettings,
+    amazon_clock: Option<Arc<dyn AmazonClock>>,
+    token_cache: Option<Arc<dyn TokenCache>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
+}
+
+impl std::fmt::Debug for EngineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineBuilder").finish_non_exhaustive()
+    }
+}
+
+impl EngineBuilder {
+    /// The clock of the Amazon clients: token expiry, rate-limit permits and
+    /// their waits (tests move a simulated one).
+    #[must_use]
+    pub fn amazon_clock(mut self, clock: Arc<dyn AmazonClock>) -> Self {
+        self.amazon_clock = Some(clock);
+        self
+    }
+
+    /// Where access tokens are cached (the process-wide cache by default; a
+    /// Redis cache shares them between processes).
+    #[must_use]
+    pub fn token_cache(mut self, cache: Arc<dyn TokenCache>) -> Self {
+        self.token_cache = Some(cache);
+        self
+    }
+
+    /// The rate limiter of every client (in-process by default; a Redis
+    /// limiter shares sellers' quotas between processes, FR-8).
+    #[must_use]
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// Checks the settings and builds the engine.
+    pub fn build(self) -> Result<Engine, Error> {
+        let sync = self.sync;
+        let schedule = &sync.schedule;
+        let mut schedules = Vec::new();
+        for (kind, key, expression) in [
+            (
+                SyncKind::Inventory,
+                "sync.schedule.inventory",
+                &schedule.inventory,
+            ),
+            (SyncKind::Business, "sync.schedule.business", &schedule.business),
+            (
+                SyncKind::Advertising,
+                "sync.schedule.advertising",
+                &schedule.advertising,
+            ),
+        ] {
+            let parsed = Schedule::new(expression, &schedule.time_zone).map_err(|e| Error::Config {
+                key,
+                message: e.to_string(),
+            })?;
+            schedules.push((kind, parsed));
+        }
+        if sync.batch_size == 0 {
+            return Err(Error::Config {
+                key: "sync.batch_size",
+                message: "must be at least 1".into(),
+            });
+        }
+        let amazon_clock = self.amazon_clock.unwrap_or_else(|| Arc::new(AmazonSystemClock));
+        let tokens = self
+            .token_cache
+            .unwrap_or_else(|| InProcessTokenCache::global() as Arc<dyn TokenCache>);
+        let limiter = self
+            .rate_limiter
+            .unwrap_or_else(|| Arc::new(InProcessRateLimiter::new(Arc::clone(&amazon_clock))));
+        let clock = self.db.clock();
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                clients: Clients::new(self.amazon, amazon_clock, tokens, limiter),
+                db: self.db,
+                queue: self.queue,
+                settings: sync,
+                clock,
+                worker: format!("worker-{}", Ulid::generate()),
+                schedules,
+            }),
+        })
+    }
+}
+
+impl Engine {
+    /// An engine with the default clock, token cache and rate limiter. The
+    /// queue should be [`QUEUE`] on the backend of the configuration, set up.
+    pub fn new(db: Db, queue: Queue, amazon: AmazonSettings, sync: SyncSettings) -> Result<Self, Error> {
+        Self::builder(db, queue, amazon, sync).build()
+    }
+
+    /// A builder to replace the defaults.
+    pub fn builder(db: Db, queue: Queue, amazon: AmazonSettings, sync: SyncSettings) -> EngineBuilder {
+        EngineBuilder {
+            db,
+            queue,
+            amazon,
+            sync,
+            amazon_clock: None,
+            token_cache: None,
+            rate_limiter: None,
+        }
+    }
+
+    /// The settings the engine runs with.
+    pub fn settings(&self) -> &SyncSettings {
+        &self.inner.settings
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Starts a sync of `kind` for a store: records a pending task and
+    /// enqueues its job, in one transaction on an SQL queue (so neither exists
+    /// without the other), the job right after the commit on Redis.
+    ///
+    /// Rules:
+    /// - a deactivated store syncs nothing ([`TriggerError::StoreInactive`]);
+    /// - a store needing re-authorization refuses scheduled triggers
+    ///   ([`TriggerError::NeedsReauth`]) but accepts manual ones, so a user
+    ///   can check new credentials at once (a still-revoked grant fails the
+    ///   task at once, at no cost);
+    /// - one pending-or-running task per store and kind (FR-6):
+    ///   [`TriggerError::AlreadyRunning`], and nothing is created;
+    /// - without `window`, the window of the kind ([`crate::plan::window`]);
+    ///   "first run" means no successful task of the kind yet.
+    pub async fn trigger(
+        &self,
+        scope: Scope,
+        store_id: StoreId,
+        kind: SyncKind,
+        window: Option<SyncWindow>,
+        trigger: Trigger,
+    ) -> Result<SyncTask, TriggerError> {
+        let db = &self.inner.db;
+        let store = db.stores().get(scope, store_id).await.map_err(|e| match e {
+            DbError::NotFound { .. } => TriggerError::StoreNotFound,
+            other => TriggerError::Db(other),
+        })?;
+        if !store.is_active {
+            return Err(TriggerError::StoreInactive);
+        }
+        if trigger == Trigger::Scheduled && store.sync_status == StoreStatus::NeedsReauth {
+            return Err(TriggerError::NeedsReauth);
+        }
+        if kind == SyncKind::Advertising {
+            return Err(TriggerError::Unsupported {
+                kind,
+                reason: "the Ads API client is not part of amzsync-amazon yet",
+            });
+        }
+        let first_run = db
+            .sync_tasks()
+            .latest(Scope::All, store_id, kind, Some(TaskStatus::Success))
+            .await?
+            .is_none();
+        let now = self.now();
+        let window = plan::window(
+            kind,
+            &store.marketplace_id,
+            window,
+            now,
+            first_run,
+            &self.inner.settings,
+        )
+        .map_err(TriggerError::InvalidWindow)?;
+        let new = NewSyncTask {
+            id: new_task_id(now),
+            store_id,
+            kind,
+            trigger,
+            window: Some(window),
+        };
+        let job = Job::new(jobs::sync_task::KIND, new.id.0);
+        let options = match trigger {
+            Trigger::Scheduled => Options::default(),
+            Trigger::Manual | Trigger::Retry => Options::default().priority(MANUAL_PRIORITY),
+        };
+        let task = if self.enqueues_in_transaction() {
+            let mut tx = db.begin().await?;
+            let task = SyncTasks::create_in(&mut tx, &new)
+                .await
+                .map_err(already_running)?;
+            let conn = match tx.raw() {
+                RawConnection::Sqlite(c) => Connection::from(c),
+                RawConnection::Postgres(c) => Connection::from(c),
+            };
+            self.inner.queue.enqueue_in(conn, &job, options).await?;
+            tx.commit().await?;
+            task
+        } else {
+            let task = db.sync_tasks().create(&new).await.map_err(already_running)?;
+            // Not atomic with the row (Redis): the task exists whatever
+            // happens here, so a failed ring is logged, not returned; a
+            // reconciler must re-ring tasks left pending (see README).
+            if let Err(e) = self.inner.queue.enqueue(&job, options).await {
+                tracing::warn!(task_id = %task.id, error = %e, "could not enqueue the sync job; the task stays pending");
+            }
+            task
+        };
+        tracing::info!(store_id = %store_id, task_id = %task.id, kind = %kind, trigger = %trigger,
+            window_start = %window.start(), window_end = %window.end(), "sync triggered");
+        Ok(task)
+    }
+
+    /// Puts a failed task back to pending and enqueues it (FR-5). Its
+    /// checkpoint is kept, so reports already requested are polled again
+    /// rather than requested anew.
+    pub async fn retry(&self, scope: Scope, task_id: SyncTaskId) -> Result<SyncTask, TriggerError> {
+        let tasks = self.inner.db.sync_tasks();
+        let task = match tasks.retry(scope, task_id).await {
+            Ok(task) => task,
+            Err(DbError::NotFound { .. }) => return Err(TriggerError::TaskNotFound),
+            Err(DbError::InvalidState { .. }) => {
+                let status = tasks.get(scope, task_id).await?.status;
+                return Err(TriggerError::NotRetryable { status });
+            }
+            Err(other) => return Err(already_running(other)),
+        };
+        // A fresh queue id: the first delivery's id is the task id, already
+        // used. The key makes a double-clicked retry ring once.
+        let options = Options::default()
+            .fresh_id()
+            .priority(MANUAL_PRIORITY)
+            .idempotency_key(format!("{task_id}:retry:{}", task.retry_count));
+        self.inner
+            .queue
+            .enqueue(&Job::new(jobs::sync_task::KIND, task_id.0), options)
+            .await?;
+        Ok(task)
+    }
+
+    /// Handles one delivery of one of the engine's jobs. Idempotent: the
+    /// task row decides what is left to do.
+    pub async fn handle(&self, delivery: Delivery) -> Outcome {
+        match delivery.job.kind.as_str() {
+            jobs::sync_task::KIND => jobs::sync_task::run(self, &delivery).await,
+            jobs::scheduled_sync::KIND => jobs::scheduled_sync::run(self, &delivery).await,
+            other => Outcome::Fail(format!("unknown job kind {other:?}").into()),
+        }
+    }
+
+    /// Runs workers on the engine's queue until `shutdown`. The retry count
+    /// of [`SyncSettings::retries`] replaces `options.max_attempts`, so one
+    /// setting governs FR-7.
+    pub async fn run_workers(
+        &self,
+        options: WorkerOptions,
+        shutdown: CancellationToken,
+    ) -> Result<(), Error> {
+        let options = WorkerOptions {
+            max_attempts: self.inner.settings.retries.saturating_add(1),
+            ..options
+        };
+        let engine = self.clone();
+        self.inner
+            .queue
+            .run(
+                move |delivery| {
+                    let engine = engine.clone();
+                    async move { engine.handle(delivery).await }
+                },
+                options,
+                shutdown,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the task row and its job can commit together: the queue lives
+    /// in the same database engine as the data (the embedded SQLite file or
+    /// the PostgreSQL database).
+    fn enqueues_in_transaction(&self) -> bool {
+        matches!(
+            (self.inner.db.engine(), self.inner.queue.backend_name()),
+            (DbEngine::Sqlite, "sqlite") | (DbEngine::Postgres, "postgres")
+        )
+    }
+}
+
+/// A task id whose time part is the engine's clock, so ids sort like
+/// `created_at` even under a simulated clock.
+fn new_task_id(now: DateTime<Utc>) -> SyncTaskId {
+    let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    SyncTaskId::new(ms, Ulid::generate().random())
+}
+
+fn already_running(e: DbError) -> TriggerError {
+    match e {
+        DbError::SyncAlreadyActive { task_id } => TriggerError::AlreadyRunning { task_id },
+        other => TriggerError::Db(other),
+    }
+}

@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+// The engine and its settings: what the app wires and the API calls.
+mod engine;
+mod error;
+mod settings;
+
+// Planning and bookkeeping of a sync task.
+pub mod checkpoint;
+pub mod plan;
+
+// Talking to Amazon: clients per region and app, failure classes, report kinds.
+mod clients;
+mod failure;
+mod reports;
+
+// The queue's jobs (one file each) and the scheduler role.
+mod jobs;
+mod scheduler;
+
+pub use engine::{Engine, EngineBuilder, QUEUE};
+pub use error::{Error, TriggerError};
+pub use scheduler::TickReport;
+pub use settings::{AmazonSettings, ScheduleSettings, SyncSettings};
+
+/// Job kind strings, as stored in the queue (for operators and tests).
+pub mod job_kinds {
+    /// Advances one sync task.
+    pub const SYNC_TASK: &str = crate::jobs::sync_task::KIND;
+    /// One cron tick for one store and sync kind.
+    pub const SCHEDULED_SYNC: &str = crate::jobs::scheduled_sync::KIND;
+}

@@ -1,0 +1,209 @@
+//! Sync planning: which days a sync task covers ([`window`]) and which Amazon
+//! reports it needs ([`units`]). Pure functions of the store, the settings
+//! and `now`, so they are unit-tested without I/O.
+//!
+//! Days are marketplace days (PRODUCT §2 "window"), taken in the time zone of
+//! the store's first (primary) marketplace for the task's window and of each
+//! marketplace for its own inventory snapshot.
+
+use amzsync_domain::{Marketplace, SyncKind, SyncWindow};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::checkpoint::Unit;
+use crate::settings::SyncSettings;
+
+/// Sales & Traffic history Amazon keeps: two years.
+const BUSINESS_MAX_DAYS: u32 = 730;
+
+/// Today in a marketplace's time zone (UTC for an unknown marketplace id,
+/// which the store validation makes impossible in practice).
+pub fn today_in(marketplace_id: &str, now: DateTime<Utc>) -> NaiveDate {
+    Marketplace::by_id(marketplace_id)
+        .and_then(|m| m.time_zone().parse::<Tz>().ok())
+        .map_or_else(|| now.date_naive(), |tz| now.with_timezone(&tz).date_naive())
+}
+
+/// The window of a new task: `explicit` if given (validated), else the
+/// default of its kind.
+///
+/// - inventory: today's snapshot (inventory has no history to ask for, FR-1);
+/// - business: the first run backfills `first_run_backfill_days`, later runs
+///   re-pull `business_lookback_days`, ending `business_settling_days` before
+///   yesterday (PROTOCOL §4.4.4);
+/// - advertising: the same with `ads_lookback_days`, ending yesterday.
+pub fn window(
+    kind: SyncKind,
+    primary_marketplace: &str,
+    explicit: Option<SyncWindow>,
+    now: DateTime<Utc>,
+    first_run: bool,
+    settings: &SyncSettings,
+) -> Result<SyncWindow, String> {
+    let today = today_in(primary_marketplace, now);
+    let yesterday = today - Days::new(1);
+    match (kind, explicit) {
+        (SyncKind::Inventory, None) => Ok(SyncWindow::day(today)),
+        (SyncKind::Inventory, Some(w)) if w.start() == today && w.end() == today => Ok(w),
+        (SyncKind::Inventory, Some(_)) => Err(format!(
+            "inventory is a snapshot: only today ({today}) can be synced"
+        )),
+        (_, Some(w)) if w.end() > yesterday => Err(format!(
+            "the window must end by yesterday ({yesterday}): Amazon has no complete day after it"
+        )),
+        (SyncKind::Business, Some(w)) if w.days() > BUSINESS_MAX_DAYS => Err(format!(
+            "at most {BUSINESS_MAX_DAYS} days: Amazon keeps two years of Sales & Traffic"
+        )),
+        (_, Some(w)) => Ok(w),
+        (SyncKind::Business, None) => {
+            let end = yesterday - Days::new(u64::from(settings.business_settling_days));
+            let days = if first_run {
+                settings.first_run_backfill_days
+            } else {
+                settings.business_lookback_days
+            };
+            Ok(ending(end, days))
+        }
+        (SyncKind::Advertising, None) => {
+            let days = if first_run {
+                settings.first_run_backfill_days
+            } else {
+                settings.ads_lookback_days
+            };
+            Ok(ending(yesterday, days))
+        }
+    }
+}
+
+/// `days` days ending at `end` (at least one).
+fn ending(end: NaiveDate, days: u32) -> SyncWindow {
+    let start = end - Days::new(u64::from(days.max(1) - 1));
+    // `start <= end` by construction.
+    SyncWindow::new(start, end).unwrap_or(SyncWindow::day(end))
+}
+
+/// The reports a task needs, in the order they are worked on.
+///
+/// - inventory: one MYI report per marketplace (Amazon refuses a
+///   multi-marketplace near-real-time report), stored under that
+///   marketplace's today;
+/// - business: one Sales & Traffic report per marketplace per day, because
+///   the by-SKU section of a multi-day report sums its days (PROTOCOL §4.4).
+pub fn units(kind: SyncKind, marketplaces: &[String], window: SyncWindow, now: DateTime<Utc>) -> Vec<Unit> {
+    match kind {
+        SyncKind::Inventory => marketplaces
+            .iter()
+            .map(|m| Unit::planned(m.clone(), today_in(m, now)))
+            .collect(),
+        SyncKind::Business | SyncKind::Advertising => window
+            .iter_days()
+            .flat_map(|day| marketplaces.iter().map(move |m| Unit::planned(m.clone(), day)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const US: &str = "ATVPDKIKX0DER";
+    const JP: &str = "A1VC38T7YXB528";
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("valid test instant")
+            .with_timezone(&Utc)
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("valid test date")
+    }
+
+    #[test]
+    fn today_is_the_marketplace_day() {
+        // 03:00 UTC is still the previous evening in Los Angeles, already noon in Tokyo.
+        let now = at("2026-03-10T03:00:00Z");
+        assert_eq!(today_in(US, now), day("2026-03-09"));
+        assert_eq!(today_in(JP, now), day("2026-03-10"));
+    }
+
+    #[test]
+    fn business_backfills_on_the_first_run_then_re_pulls_the_lookback() {
+        let settings = SyncSettings::default();
+        let now = at("2026-03-10T12:00:00Z");
+        let first = window(SyncKind::Business, US, None, now, true, &settings).expect("valid");
+        assert_eq!(
+            (first.start(), first.end()),
+            (day("2026-02-08"), day("2026-03-09"))
+        );
+        assert_eq!(first.days(), 30);
+        let later = window(SyncKind::Business, US, None, now, false, &settings).expect("valid");
+        assert_eq!(
+            (later.start(), later.end()),
+            (day("2026-03-03"), day("2026-03-09"))
+        );
+        let settled = SyncSettings {
+            business_settling_days: 2,
+            ..SyncSettings::default()
+        };
+        let w = window(SyncKind::Business, US, None, now, false, &settled).expect("valid");
+        assert_eq!(w.end(), day("2026-03-07"));
+    }
+
+    #[test]
+    fn advertising_looks_back_fourteen_days() {
+        let now = at("2026-03-10T12:00:00Z");
+        let w = window(
+            SyncKind::Advertising,
+            US,
+            None,
+            now,
+            false,
+            &SyncSettings::default(),
+        )
+        .expect("valid");
+        assert_eq!((w.start(), w.end()), (day("2026-02-24"), day("2026-03-09")));
+    }
+
+    #[test]
+    fn explicit_windows_must_be_possible() {
+        let s = SyncSettings::default();
+        let now = at("2026-03-10T12:00:00Z");
+        let today = SyncWindow::day(day("2026-03-10"));
+        assert!(window(SyncKind::Inventory, US, Some(today), now, false, &s).is_ok());
+        assert!(
+            window(
+                SyncKind::Inventory,
+                US,
+                Some(SyncWindow::day(day("2026-03-01"))),
+                now,
+                false,
+                &s
+            )
+            .is_err()
+        );
+        assert!(window(SyncKind::Business, US, Some(today), now, false, &s).is_err());
+        let past = SyncWindow::new(day("2026-03-01"), day("2026-03-09")).expect("ordered");
+        assert_eq!(
+            window(SyncKind::Business, US, Some(past), now, false, &s),
+            Ok(past)
+        );
+    }
+
+    #[test]
+    fn business_needs_one_report_per_day_and_marketplace() {
+        let w = SyncWindow::new(day("2026-03-01"), day("2026-03-02")).expect("ordered");
+        let marketplaces = vec![US.to_owned(), JP.to_owned()];
+        let units = units(SyncKind::Business, &marketplaces, w, at("2026-03-10T12:00:00Z"));
+        let labels: Vec<String> = units.iter().map(Unit::label).collect();
+        assert_eq!(
+            labels,
+            [
+                format!("{US} 2026-03-01"),
+                format!("{JP} 2026-03-01"),
+                format!("{US} 2026-03-02"),
+                format!("{JP} 2026-03-02")
+            ]
+        );
+    }
+}

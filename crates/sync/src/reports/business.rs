@@ -1,0 +1,143 @@
+//! Sales & Traffic (FR-2) from `GET_SALES_AND_TRAFFIC_REPORT` at SKU
+//! granularity. The by-ASIN section of a report sums its whole window, so the
+//! engine requests one report per day and stores its rows under that day.
+
+use amzsync_amazon::sp::reports::CreateReportSpecification;
+use amzsync_amazon::sp::sales_traffic::{self, SalesAndTrafficByAsin};
+use amzsync_amazon::{DocumentError, Parsed};
+use amzsync_db::BusinessMetricRow;
+use amzsync_domain::StoreId;
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+
+use super::Fetched;
+
+pub(crate) const REPORT_TYPE: &str = "GET_SALES_AND_TRAFFIC_REPORT";
+
+/// One day, by SKU. Amazon rounds the window outward to whole days, so the
+/// day is sent as `00:00:00Z..23:59:59Z` (PROTOCOL §4.4).
+pub(crate) fn specification(marketplace_id: &str, day: NaiveDate) -> CreateReportSpecification {
+    let start = Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN));
+    let end = Utc.from_utc_datetime(
+        &day.and_hms_opt(23, 59, 59)
+            .unwrap_or(day.and_time(NaiveTime::MIN)),
+    );
+    CreateReportSpecification::new(REPORT_TYPE, [marketplace_id])
+        .window(start, end)
+        .option("dateGranularity", "DAY")
+        .option("asinGranularity", "SKU")
+}
+
+/// Reads a downloaded Sales & Traffic document (on the download's blocking
+/// thread). A document for another day or marketplace than asked is corrupt:
+/// storing it under our day would be silently wrong data.
+pub(crate) fn read(
+    text: Box<dyn std::io::Read>,
+    store: StoreId,
+    marketplace_id: &str,
+    day: NaiveDate,
+) -> Result<Fetched<BusinessMetricRow>, DocumentError> {
+    let mut fetched = Fetched::default();
+    let summary = sales_traffic::read(text, |item| match item {
+        Parsed::Row(row) => match convert(row, store, marketplace_id, day) {
+            Ok(row) => fetched.rows.push(row),
+            Err(reason) => fetched.skipped.push(reason),
+        },
+        Parsed::Skipped(e) => fetched.skipped.push(e.to_string()),
+    })?;
+    if let Some(spec) = &summary.specification
+        && (spec.data_start_time != day
+            || spec.data_end_time != day
+            || !spec.marketplace_ids.iter().any(|m| m == marketplace_id))
+    {
+        return Err(DocumentError::Corrupt(format!(
+            "asked for {marketplace_id} on {day}, got {:?} {}..{}",
+            spec.marketplace_ids, spec.data_start_time, spec.data_end_time
+        )));
+    }
+    Ok(fetched)
+}
+
+/// A by-ASIN item at SKU granularity as our row. Without a SKU the item cannot
+/// be keyed: it is skipped and counted.
+fn convert(
+    item: SalesAndTrafficByAsin,
+    store: StoreId,
+    marketplace_id: &str,
+    day: NaiveDate,
+) -> Result<BusinessMetricRow, String> {
+    let sku = item
+        .sku
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("item of parent ASIN {} has no sku", item.parent_asin))?;
+    let sales = item.sales_by_asin;
+    let traffic = item.traffic_by_asin;
+    Ok(BusinessMetricRow {
+        store_id: store,
+        marketplace_id: marketplace_id.to_owned(),
+        date: day,
+        sku,
+        asin: item.child_asin,
+        parent_asin: Some(item.parent_asin),
+        currency: sales.ordered_product_sales.currency_code,
+        ordered_product_sales: sales.ordered_product_sales.amount,
+        ordered_product_sales_b2b: sales.ordered_product_sales_b2b.map(|a| a.amount),
+        units_ordered: sales.units_ordered,
+        units_ordered_b2b: sales.units_ordered_b2b,
+        total_order_items: sales.total_order_items,
+        total_order_items_b2b: sales.total_order_items_b2b,
+        sessions: traffic.sessions,
+        page_views: traffic.page_views,
+        session_percentage: traffic.session_percentage,
+        page_views_percentage: traffic.page_views_percentage,
+        buy_box_percentage: traffic.buy_box_percentage,
+        unit_session_percentage: traffic.unit_session_percentage,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"{"reportSpecification":{"reportType":"GET_SALES_AND_TRAFFIC_REPORT","dataStartTime":"2026-03-01","dataEndTime":"2026-03-01","marketplaceIds":["ATVPDKIKX0DER"],"reportOptions":{"asinGranularity":"SKU"}},
+      "salesAndTrafficByDate": [],
+      "salesAndTrafficByAsin": [
+        {"parentAsin":"P1","childAsin":"C1","sku":"A","salesByAsin":{"unitsOrdered":2,"orderedProductSales":{"amount":"19.90","currencyCode":"USD"},"totalOrderItems":1},"trafficByAsin":{"sessions":3,"pageViews":4,"buyBoxPercentage":100.0}},
+        {"parentAsin":"P2","childAsin":"C2","salesByAsin":{"unitsOrdered":1,"orderedProductSales":{"amount":1,"currencyCode":"USD"},"totalOrderItems":1},"trafficByAsin":{"sessions":3,"pageViews":4}}
+      ]}"#;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("valid test date")
+    }
+
+    #[test]
+    fn a_one_day_report_becomes_rows_of_that_day_and_items_without_sku_are_skipped() {
+        let fetched = read(
+            Box::new(DOC.as_bytes()),
+            StoreId(3),
+            "ATVPDKIKX0DER",
+            day("2026-03-01"),
+        )
+        .expect("readable");
+        assert_eq!(fetched.rows.len(), 1);
+        let row = &fetched.rows[0];
+        assert_eq!(
+            (row.sku.as_str(), row.date, row.units_ordered),
+            ("A", day("2026-03-01"), 2)
+        );
+        assert_eq!(row.ordered_product_sales.to_string(), "19.90");
+        assert_eq!(row.asin.as_deref(), Some("C1"));
+        assert_eq!(fetched.skipped, ["item of parent ASIN P2 has no sku"]);
+    }
+
+    #[test]
+    fn a_report_for_another_day_is_refused() {
+        let err = read(
+            Box::new(DOC.as_bytes()),
+            StoreId(3),
+            "ATVPDKIKX0DER",
+            day("2026-03-02"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, DocumentError::Corrupt(_)), "{err}");
+    }
+}

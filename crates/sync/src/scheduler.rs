@@ -1,0 +1,100 @@
+//! The scheduler role (FR-4): turns due cron ticks into `scheduled_sync` jobs
+//! for every active store that does not need re-authorization.
+//!
+//! Every scheduler process may run: a tick's idempotency key
+//! (`scheduled_sync:<kind>:<store>:<tick>`) makes the second enqueue a no-op,
+//! so no singleton is needed. On start a scheduler catches up the latest tick
+//! missed in [`crate::ScheduleSettings::catch_up`] per store and kind (once:
+//! if it was enqueued before the restart, the key makes it a duplicate).
+
+use amzsync_db::{Scope, StoreStatus};
+use amzsync_domain::SyncKind;
+use amzsync_jobs::{CancellationToken, Enqueued, Job};
+use chrono::{DateTime, TimeDelta, Utc};
+use ulid::Ulid;
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::jobs::scheduled_sync::{KIND, TickArgs};
+
+/// What one pass of the scheduler did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Ticks enqueued by this pass.
+    pub enqueued: u32,
+    /// Ticks another pass (or process) had already enqueued.
+    pub duplicates: u32,
+}
+
+impl Engine {
+    /// Runs the scheduler until `shutdown`: a catch-up pass, then a pass
+    /// every [`crate::ScheduleSettings::check_interval`]. Time comes from the
+    /// engine's clock; a failed pass is logged and its window tried again.
+    pub async fn run_scheduler(&self, shutdown: CancellationToken) -> Result<(), Error> {
+        let schedule = &self.settings().schedule;
+        let catch_up = TimeDelta::from_std(schedule.catch_up).unwrap_or(TimeDelta::days(1));
+        let mut after = self.now() - catch_up;
+        loop {
+            let now = self.now();
+            match self.enqueue_due_ticks(after, now).await {
+                Ok(report) => {
+                    if report.enqueued > 0 {
+                        tracing::info!(
+                            enqueued = report.enqueued,
+                            duplicates = report.duplicates,
+                            "scheduled syncs enqueued"
+                        );
+                    }
+                    after = now;
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduler pass failed; trying again"),
+            }
+            // Waiting between passes is this role's whole job; it holds no
+            // worker and no lock.
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(schedule.check_interval) => {}
+            }
+        }
+    }
+
+    /// Enqueues, for each sync kind whose schedule fell due in
+    /// `(after, until]`, its latest tick for every schedulable store.
+    pub async fn enqueue_due_ticks(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<TickReport, Error> {
+        let mut report = TickReport::default();
+        let due: Vec<_> = self
+            .inner
+            .schedules
+            .iter()
+            // Advertising has no client yet: its ticks would only be skipped.
+            .filter(|(kind, _)| *kind != SyncKind::Advertising)
+            .filter_map(|(kind, schedule)| schedule.latest_due(after, until).map(|tick| (*kind, tick)))
+            .collect();
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let stores = self.db().stores().list(Scope::All).await?;
+        for store in stores
+            .iter()
+            .filter(|s| s.is_active && s.sync_status != StoreStatus::NeedsReauth)
+        {
+            for (kind, tick) in &due {
+                let job = Job::new(KIND, Ulid::generate()).with_args(&TickArgs {
+                    store_id: store.id,
+                    kind: *kind,
+                    tick: tick.at,
+                })?;
+                let scope = format!("{kind}:{}", store.id);
+                match self.queue().enqueue_tick(&job, &scope, tick).await? {
+                    Enqueued::Added(_) => report.enqueued += 1,
+                    Enqueued::Duplicate => report.duplicates += 1,
+                }
+            }
+        }
+        Ok(report)
+    }
+}

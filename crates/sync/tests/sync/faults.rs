@@ -1,0 +1,250 @@
+//! FR-7: each kind of fault ends as the product says, and data is exact where
+//! the sync succeeds.
+
+use std::time::Duration;
+
+use amzsync_amazon_sim::{Operation, ReportOutcome};
+use amzsync_db::{Scope, StoreStatus};
+use amzsync_domain::{ErrorClass, SyncKind, SyncWindow, TaskStatus, Trigger};
+use amzsync_jobs::{Delivery, Job, Outcome};
+use amzsync_sync::{SyncSettings, TriggerError, job_kinds};
+use amzsync_test_support::{TestDb, on_both_engines};
+use chrono::Days;
+
+use crate::business::{expected_business, stored_business};
+use crate::harness::{QueueOn, SELLER, US, World, assert_success};
+use crate::inventory::{expected_inventory, stored_inventory};
+
+on_both_engines!(a_report_still_being_generated_is_waited_for_without_spending_a_retry);
+
+async fn a_report_still_being_generated_is_waited_for_without_spending_a_retry(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.set_report_polls(6);
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert!(trace.snoozes >= 6, "{trace:?}");
+    assert!(trace.retries.is_empty(), "{trace:?}");
+    assert_eq!(task.retry_count, 0);
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+}
+
+on_both_engines!(server_errors_and_throttling_are_retried_after_the_delay_then_succeed);
+
+async fn server_errors_and_throttling_are_retried_after_the_delay_then_succeed(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.set_report_polls(0);
+    // More than the client's own attempts (3 for a 5xx, 5 for a 429), so the
+    // engine sees the fault.
+    for _ in 0..3 {
+        world.sim.fail_next(Operation::GetReport);
+    }
+    world.sim.throttle(Operation::GetReports, 5);
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert_eq!(trace.retries.len(), 2, "{trace:?}");
+    assert_eq!(trace.retries[1], SyncSettings::default().retry_delay, "{trace:?}");
+    assert_eq!(task.retry_count, 2);
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+}
+
+on_both_engines!(a_task_fails_as_transient_once_its_retries_are_spent);
+
+async fn a_task_fails_as_transient_once_its_retries_are_spent(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.set_report_polls(0);
+    for _ in 0..(3 * 4) {
+        world.sim.fail_next(Operation::GetReport);
+    }
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert!(trace.failed, "{trace:?}");
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert_eq!(task.error_class, Some(ErrorClass::Transient));
+    assert_eq!(task.retry_count, 3);
+    assert!(
+        task.error_message.as_deref().unwrap_or("").contains("500"),
+        "{:?}",
+        task.error_message
+    );
+    // Nothing was fetched, so nothing is presented as synced.
+    assert_eq!(task.records_synced, 0);
+    assert!(stored_inventory(&world, US).await.is_empty());
+}
+
+on_both_engines!(a_revoked_grant_fails_at_once_and_pauses_the_store);
+
+async fn a_revoked_grant_fails_at_once_and_pauses_the_store(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.revoke_grant(&world.credentials.refresh_token);
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert!(trace.failed, "{trace:?}");
+    assert_eq!(trace.deliveries, 1);
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert_eq!(task.error_class, Some(ErrorClass::Unauthorized));
+    assert_eq!(task.retry_count, 0);
+    assert!(
+        task.error_message
+            .as_deref()
+            .unwrap_or("")
+            .contains("invalid_grant"),
+        "{:?}",
+        task.error_message
+    );
+    let store = world
+        .db
+        .stores()
+        .get(Scope::All, world.store.id)
+        .await
+        .expect("store");
+    assert_eq!(store.sync_status, StoreStatus::NeedsReauth);
+    // Scheduled syncs stop; a manual one may still check the credentials.
+    let scheduled = world
+        .engine
+        .trigger(
+            Scope::All,
+            world.store.id,
+            SyncKind::Business,
+            None,
+            Trigger::Scheduled,
+        )
+        .await;
+    assert!(
+        matches!(scheduled, Err(TriggerError::NeedsReauth)),
+        "{scheduled:?}"
+    );
+    world
+        .engine
+        .trigger(
+            Scope::All,
+            world.store.id,
+            SyncKind::Business,
+            None,
+            Trigger::Manual,
+        )
+        .await
+        .expect("a manual trigger is allowed");
+}
+
+on_both_engines!(a_fatal_report_is_requested_again_after_amazons_cooldown);
+
+async fn a_fatal_report_is_requested_again_after_amazons_cooldown(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.force_next_report(ReportOutcome::Fatal);
+    let day = world.today() - Days::new(1);
+
+    let task = world
+        .trigger(SyncKind::Business, Some(SyncWindow::day(day)))
+        .await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert_eq!(trace.retries, [Duration::from_secs(30 * 60)], "{trace:?}");
+    assert_eq!(task.retry_count, 1);
+    // The US report failed and was requested again; CA's was fine.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 3);
+    assert_eq!(
+        stored_business(&world, US, day).await,
+        expected_business(&world, US, day)
+    );
+}
+
+on_both_engines!(a_cancelled_report_is_a_day_without_data_and_the_task_says_so);
+
+async fn a_cancelled_report_is_a_day_without_data_and_the_task_says_so(db: TestDb) {
+    let world = World::new(db).await;
+    let last = world.today() - Days::new(1);
+    let first = last - Days::new(1);
+    // The first report created is US on the first day.
+    world.sim.force_next_report(ReportOutcome::Cancelled);
+
+    let task = world
+        .trigger(
+            SyncKind::Business,
+            Some(SyncWindow::new(first, last).expect("ordered")),
+        )
+        .await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert!(trace.retries.is_empty(), "{trace:?}");
+    assert!(stored_business(&world, US, first).await.is_empty());
+    assert_eq!(
+        stored_business(&world, US, last).await,
+        expected_business(&world, US, last)
+    );
+    let message = task.progress_message.unwrap_or_default();
+    assert!(
+        message.contains(&format!("no data from Amazon for {US} {first}")),
+        "{message}"
+    );
+}
+
+on_both_engines!(a_redelivered_task_polls_the_report_it_already_requested);
+
+async fn a_redelivered_task_polls_the_report_it_already_requested(db: TestDb) {
+    let world = World::new(db).await;
+    let day = world.today() - Days::new(1);
+    let task = world
+        .trigger(SyncKind::Business, Some(SyncWindow::day(day)))
+        .await;
+    let delivery = Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id: task.id.0,
+        attempt: 1,
+        max_attempts: 4,
+    };
+
+    // The first delivery requests the reports; they are not ready yet.
+    let first = world.engine.handle(delivery.clone()).await;
+    assert!(matches!(first, Outcome::Snooze(_)), "{first:?}");
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 2);
+    // The worker dies: its lease runs out and the job is delivered again.
+    world
+        .clock
+        .advance(SyncSettings::default().lease + Duration::from_secs(1));
+    let (task, _) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 2);
+    assert_eq!(
+        stored_business(&world, US, day).await,
+        expected_business(&world, US, day)
+    );
+}
+
+on_both_engines!(a_delivery_for_a_finished_or_leased_task_changes_nothing);
+
+async fn a_delivery_for_a_finished_or_leased_task_changes_nothing(db: TestDb) {
+    let world = World::with(db, QueueOn::Database, Default::default(), SyncSettings::default()).await;
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let delivery = Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id: task.id.0,
+        attempt: 1,
+        max_attempts: 4,
+    };
+    assert!(matches!(
+        world.engine.handle(delivery.clone()).await,
+        Outcome::Snooze(_)
+    ));
+    // A duplicate delivery while the first one's lease holds: it waits.
+    let duplicate = world.engine.handle(delivery.clone()).await;
+    assert!(matches!(duplicate, Outcome::Snooze(_)), "{duplicate:?}");
+    let (task, _) = world.drive(task.id).await;
+    assert_success(&task);
+
+    let late = world.engine.handle(delivery).await;
+    assert!(matches!(late, Outcome::Done), "{late:?}");
+    assert_eq!(world.task(task.id).await, task);
+}

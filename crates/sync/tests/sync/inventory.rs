@@ -1,0 +1,96 @@
+//! FR-1: the day's FBA inventory of every marketplace, exactly as Amazon has it.
+
+use amzsync_amazon_sim::Operation;
+use amzsync_db::InventoryRow;
+use amzsync_domain::SyncKind;
+use amzsync_test_support::{TestDb, on_both_engines};
+
+use crate::harness::{CA, SELLER, US, World, assert_success};
+
+/// The simulator's ground truth for a marketplace, as our rows.
+pub fn expected_inventory(world: &World, marketplace_id: &str) -> Vec<InventoryRow> {
+    let mut rows: Vec<InventoryRow> = world
+        .sim
+        .truth()
+        .inventory(SELLER, marketplace_id)
+        .expect("the seller sells there")
+        .into_iter()
+        .map(|t| InventoryRow {
+            store_id: world.store.id,
+            marketplace_id: marketplace_id.to_owned(),
+            date: world.today(),
+            sku: t.sku,
+            asin: Some(t.asin),
+            fnsku: Some(t.fnsku),
+            product_name: Some(t.product_name),
+            condition: Some(t.condition),
+            fulfillable_quantity: t.afn_fulfillable_quantity.into(),
+            inbound_working_quantity: t.afn_inbound_working_quantity.into(),
+            inbound_shipped_quantity: t.afn_inbound_shipped_quantity.into(),
+            inbound_receiving_quantity: t.afn_inbound_receiving_quantity.into(),
+            reserved_quantity: t.afn_reserved_quantity.into(),
+            unfulfillable_quantity: t.afn_unsellable_quantity.into(),
+            researching_quantity: t.afn_researching_quantity.into(),
+            total_quantity: t.afn_total_quantity.into(),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
+    rows
+}
+
+pub async fn stored_inventory(world: &World, marketplace_id: &str) -> Vec<InventoryRow> {
+    let mut rows: Vec<InventoryRow> = world
+        .db
+        .snapshots()
+        .inventory_on(world.store.id, world.today(), Some(marketplace_id))
+        .await
+        .expect("reading inventory")
+        .into_iter()
+        .map(|s| s.row)
+        .collect();
+    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
+    rows
+}
+
+on_both_engines!(inventory_sync_stores_every_marketplaces_snapshot_exactly);
+
+async fn inventory_sync_stores_every_marketplaces_snapshot_exactly(db: TestDb) {
+    let world = World::new(db).await;
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    let us = expected_inventory(&world, US);
+    let ca = expected_inventory(&world, CA);
+    assert_eq!((us.len(), ca.len()), (12, 5));
+    assert_eq!(stored_inventory(&world, US).await, us);
+    assert_eq!(stored_inventory(&world, CA).await, ca);
+    assert_eq!(task.records_synced, 17);
+    assert_eq!(task.records_failed, 0);
+    assert_eq!(task.retry_count, 0);
+    assert_eq!((task.progress_done, task.progress_total), (2, 2));
+    assert_eq!(
+        (task.window_start, task.window_end),
+        (Some(world.today()), Some(world.today()))
+    );
+    // Each report takes two polls before it is done: the task waited, twice.
+    assert!(trace.snoozes >= 2, "{trace:?}");
+    assert!(trace.retries.is_empty(), "{trace:?}");
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 2);
+}
+
+on_both_engines!(a_second_sync_of_the_day_upserts_without_duplicates);
+
+async fn a_second_sync_of_the_day_upserts_without_duplicates(db: TestDb) {
+    let world = World::new(db).await;
+    let first = world.trigger(SyncKind::Inventory, None).await;
+    assert_success(&world.drive(first.id).await.0);
+
+    let second = world.trigger(SyncKind::Inventory, None).await;
+    let (second, _) = world.drive(second.id).await;
+
+    assert_success(&second);
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+    assert_eq!(stored_inventory(&world, CA).await.len(), 5);
+}

@@ -1,0 +1,142 @@
+//! FR-4: cron ticks become one job per store and kind, however many
+//! schedulers run; a tick's job triggers a scheduled sync.
+
+use amzsync_db::{Scope, StoreStatus, SyncTaskFilter};
+use amzsync_domain::{SyncKind, TaskStatus, Trigger};
+use amzsync_sync::TickReport;
+use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
+use chrono::{TimeDelta, TimeZone, Utc};
+
+use crate::harness::{World, wait_for};
+
+on_both_engines!(two_schedulers_enqueue_each_tick_once_for_each_schedulable_store);
+
+async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: TestDb) {
+    let world = World::new(db).await;
+    let owner = world.store.user_id;
+    let inactive = create_store(&world.db, owner, "A1INACTIVE").await;
+    world
+        .db
+        .stores()
+        .set_active(Scope::All, inactive.id, false)
+        .await
+        .expect("deactivating");
+    let paused = create_store(&world.db, owner, "A1PAUSED").await;
+    world
+        .db
+        .stores()
+        .set_status(paused.id, StoreStatus::NeedsReauth, Some("revoked"))
+        .await
+        .expect("pausing");
+    let other_user = new_user(&world.db, "seller-two").await;
+    create_store(&world.db, other_user.id, "A1SECOND").await;
+    let scheduler_a = world.engine.clone();
+    let scheduler_b = world.second_engine();
+    // The scheduler was down over night and starts at 09:00 UTC: inventory
+    // (02:00) and business (02:30) ticks were missed once each.
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 10, 9, 0, 0)
+        .single()
+        .expect("valid");
+    let after = now - TimeDelta::days(1);
+
+    let a = scheduler_a.enqueue_due_ticks(after, now).await.expect("a pass");
+    let b = scheduler_b.enqueue_due_ticks(after, now).await.expect("a pass");
+
+    // Two schedulable stores × inventory and business.
+    assert_eq!(
+        a,
+        TickReport {
+            enqueued: 4,
+            duplicates: 0
+        }
+    );
+    assert_eq!(
+        b,
+        TickReport {
+            enqueued: 0,
+            duplicates: 4
+        }
+    );
+    let pending = world
+        .queue
+        .stats(chrono::Utc::now())
+        .await
+        .expect("stats")
+        .pending;
+    assert_eq!(pending, 4);
+    // Only the latest missed tick is caught up: two days of downtime still
+    // add nothing new for yesterday's ticks.
+    let again = scheduler_a
+        .enqueue_due_ticks(now - TimeDelta::days(2), now)
+        .await
+        .expect("a pass");
+    assert_eq!(
+        again,
+        TickReport {
+            enqueued: 0,
+            duplicates: 4
+        }
+    );
+    // Nothing is due between ticks.
+    let quiet = scheduler_b
+        .enqueue_due_ticks(now, now + TimeDelta::hours(1))
+        .await
+        .expect("a pass");
+    assert_eq!(quiet, TickReport::default());
+}
+
+on_both_engines!(a_tick_job_starts_a_scheduled_sync_unless_one_is_running);
+
+async fn a_tick_job_starts_a_scheduled_sync_unless_one_is_running(db: TestDb) {
+    let world = World::new(db).await;
+    // Reports that take far longer than the test: every sync stays running.
+    world.sim.set_report_polls(1_000);
+    let manual = world.trigger(SyncKind::Inventory, None).await;
+    let now = world.sim.now();
+    world
+        .engine
+        .enqueue_due_ticks(now - TimeDelta::days(1), now)
+        .await
+        .expect("a pass");
+
+    // Real workers run the tick jobs and the syncs they start, until only
+    // snoozed follow-ups are left in the queue.
+    let (shutdown, worker) = world.start_workers();
+    let store = world.store.id;
+    let scheduled = wait_for(|| async {
+        let stats = world.queue.stats(chrono::Utc::now()).await.expect("stats");
+        let business = world
+            .db
+            .sync_tasks()
+            .latest(Scope::All, store, SyncKind::Business, None)
+            .await
+            .expect("reading tasks")?;
+        (stats.pending == 0 && stats.running == 0 && business.status == TaskStatus::Running)
+            .then_some(business)
+    })
+    .await;
+    shutdown.cancel();
+    worker.await.expect("no panic").expect("the worker stops cleanly");
+
+    assert_eq!(scheduled.trigger, Trigger::Scheduled);
+    // The inventory tick found the manual sync running and did nothing.
+    let inventory = world
+        .db
+        .sync_tasks()
+        .list(
+            Scope::All,
+            &SyncTaskFilter {
+                store_id: Some(store),
+                kind: Some(SyncKind::Inventory),
+                status: None,
+            },
+            1,
+            10,
+        )
+        .await
+        .expect("listing");
+    assert_eq!(inventory.total, 1, "{:?}", inventory.items);
+    assert_eq!(inventory.items[0].id, manual.id);
+    assert_eq!(inventory.items[0].status, TaskStatus::Running);
+}
