@@ -18,3 +18,6 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+# Browser journeys through the dashboard in headless Chromium (installs
+# Debian's chromium and playwright-core when missing).
+e2e/run.sh

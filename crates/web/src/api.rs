@@ -3,9 +3,9 @@
 
 pub(crate) mod admin;
 mod data;
-mod stores;
-mod sync;
-mod sync_tasks;
+pub(crate) mod stores;
+pub(crate) mod sync;
+pub(crate) mod sync_tasks;
 
 use utoipa_axum::router::OpenApiRouter;
 

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod dashboard;
 mod dispatch;
 mod error;
 mod extract;
@@ -12,6 +13,7 @@ mod tabular;
 mod telemetry;
 
 pub use auth::{Admin, Caller};
+pub use dashboard::{Config as DashboardConfig, SecureCookies};
 pub use dispatch::{DispatchError, Dispatcher, Doorbell};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use state::AppState;
@@ -23,13 +25,20 @@ use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Every route: the API, the operations endpoints, `/openapi.json` and `/docs`.
+/// Every route: the API, the operations endpoints, `/openapi.json`, `/docs`
+/// and the dashboard (with its default [`DashboardConfig`]).
 pub fn router(state: AppState) -> Router {
+    router_with(state, DashboardConfig::default())
+}
+
+/// [`router`] with the dashboard's settings (cookies' `Secure` flag).
+pub fn router_with(state: AppState, dashboard: DashboardConfig) -> Router {
     let (routes, document) = documented().split_for_parts();
     // Swagger UI's assets are compiled in (feature `vendored`): /docs works offline.
     let docs = SwaggerUi::new("/docs").url("/openapi.json", document);
     let app = routes
         .merge(docs)
+        .merge(dashboard::router(dashboard))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::Invalid {

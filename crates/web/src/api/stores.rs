@@ -154,7 +154,7 @@ async fn create_store(
 }
 
 impl CreateStore {
-    fn into_new_store(self, caller: &Caller) -> Result<NewStore, ApiError> {
+    pub(crate) fn into_new_store(self, caller: &Caller) -> Result<NewStore, ApiError> {
         let region: Region = self
             .region
             .parse()
@@ -236,7 +236,7 @@ async fn update_store(
 }
 
 impl UpdateStore {
-    fn into_change(self) -> Result<StoreUpdate, ApiError> {
+    pub(crate) fn into_change(self) -> Result<StoreUpdate, ApiError> {
         let marketplaces = self
             .marketplaces
             .map(|list| parse_marketplaces(&list))

@@ -4,7 +4,7 @@
 //! A trigger records a pending task (the database refuses a second active
 //! one per store and kind, FR-6) and rings the [`Dispatcher`](crate::Dispatcher).
 
-use amzsync_db::NewSyncTask;
+use amzsync_db::{NewSyncTask, SyncTask};
 use amzsync_domain::{StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -99,8 +99,32 @@ async fn trigger(
     kind: SyncKind,
     body: SyncRequest,
 ) -> Result<Response, ApiError> {
+    let window = body.window(state.clock.now().date_naive())?;
+    let task = record_manual_sync(&state, &caller, store_id, kind, window).await?;
+    let location = format!("/api/v1/amazon/sync-tasks/{}", task.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(SyncAccepted {
+            task_id: task.id.to_string(),
+            status: task.status.as_str(),
+        }),
+    )
+        .into_response())
+}
+
+/// Records a manual sync of `kind` for one of the caller's stores and rings
+/// the dispatcher: what the API's triggers and the dashboard's sync buttons
+/// both do. Another tenant's store is a 404; a second active task of the
+/// kind is [`ApiError::sync_already_running`] (409).
+pub(crate) async fn record_manual_sync(
+    state: &AppState,
+    caller: &Caller,
+    store_id: StoreId,
+    kind: SyncKind,
+    window: Option<SyncWindow>,
+) -> Result<SyncTask, ApiError> {
     let now = state.clock.now();
-    let window = body.window(now.date_naive())?;
     // Reading the store first makes another tenant's store a 404, never a 409.
     let store = state.db.stores().get(caller.scope(), store_id).await?;
     let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
@@ -112,18 +136,9 @@ async fn trigger(
         window,
     };
     let task = state.db.sync_tasks().create(&new).await?;
-    ring(&state, task.id).await;
+    ring(state, task.id).await;
     tracing::info!(task_id = %task.id, store_id = %store.id, sync_type = %kind, "sync triggered");
-    let location = format!("/api/v1/amazon/sync-tasks/{}", task.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        axum::Json(SyncAccepted {
-            task_id: task.id.to_string(),
-            status: task.status.as_str(),
-        }),
-    )
-        .into_response())
+    Ok(task)
 }
 
 macro_rules! trigger_handler {

@@ -1,7 +1,7 @@
 //! `/amazon/sync-tasks`: the history of syncs (FR-5), newest first, and retry.
 
 use amzsync_db::{SyncTask, SyncTaskFilter};
-use amzsync_domain::{StoreId, SyncKind, TaskStatus};
+use amzsync_domain::{StoreId, SyncKind, SyncTaskId, TaskStatus};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -232,6 +232,18 @@ async fn retry_task(
     caller: Caller,
     TaskIdPath(id): TaskIdPath,
 ) -> Result<impl IntoResponse, ApiError> {
+    let task = retry(&state, &caller, id).await?;
+    let location = format!("/api/v1/amazon/sync-tasks/{}", task.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(TaskView::new(task, state.clock.now())),
+    ))
+}
+
+/// Puts one of the caller's failed tasks back to pending and rings the
+/// dispatcher: the API's retry and the dashboard's retry button.
+pub(crate) async fn retry(state: &AppState, caller: &Caller, id: SyncTaskId) -> Result<SyncTask, ApiError> {
     let task = state
         .db
         .sync_tasks()
@@ -247,13 +259,8 @@ async fn retry_task(
             },
             other => other.into(),
         })?;
-    ring(&state, task.id).await;
-    let location = format!("/api/v1/amazon/sync-tasks/{}", task.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        axum::Json(TaskView::new(task, state.clock.now())),
-    ))
+    ring(state, task.id).await;
+    Ok(task)
 }
 
 #[cfg(test)]

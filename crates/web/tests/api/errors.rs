@@ -11,8 +11,16 @@ async fn unknown_routes_answer_a_json_404() {
     app.get("/api/v1/nothing-here")
         .await
         .assert_error(404, "not_found", None);
-    let root = send(app.client.get(format!("{}/", app.base))).await;
-    root.assert_error(404, "not_found", None);
+    let outside = send(app.client.get(format!("{}/nothing-here", app.base))).await;
+    outside.assert_error(404, "not_found", None);
+    // `/` itself is the dashboard now (issue 7): signed out, it sends you to sign in.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let root = send(client.get(format!("{}/", app.base))).await;
+    assert_eq!(root.status.as_u16(), 303);
+    assert_eq!(root.header("location"), Some("/sign-in"));
 }
 
 #[tokio::test]

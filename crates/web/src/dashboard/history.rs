@@ -1,0 +1,533 @@
+//! `/history` and `/tasks/{task_id}`: the sync tasks, filtered by store, kind,
+//! status and creation date, sorted, paged; one task's error detail and its
+//! retry button (the API's retry, shared).
+//!
+//! The database lists tasks newest first with store, kind and status filters.
+//! A date filter or another order is applied here to the newest
+//! [`SCAN_LIMIT`] matching tasks, and the page says so when that cut anything.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use amzsync_db::{SyncTask, SyncTaskFilter};
+use amzsync_domain::{StoreId, SyncKind, SyncTaskId, TaskStatus};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::i18n::{Text, fill};
+use super::page::{Chrome, duration, render, respond, when};
+use super::parse_id;
+use super::session::{Viewer, encode_component};
+use super::sync::{KINDS, slug};
+use crate::api::sync_tasks::retry as retry_task;
+use crate::extract::parse_field;
+use crate::{ApiError, AppState};
+
+const PAGE_SIZE: u32 = 25;
+/// How many of the newest matching tasks a date filter or a sort looks at.
+const SCAN_LIMIT: usize = 2000;
+const SCAN_PAGE: u32 = 500;
+
+/// The query string, raw; each value is parsed with its type's `FromStr`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct HistoryQuery {
+    store: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Created,
+    Store,
+    Kind,
+    Status,
+    Duration,
+    Records,
+}
+
+impl SortKey {
+    const ALL: [SortKey; 6] = [
+        SortKey::Created,
+        SortKey::Store,
+        SortKey::Kind,
+        SortKey::Status,
+        SortKey::Duration,
+        SortKey::Records,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Created => "created",
+            SortKey::Store => "store",
+            SortKey::Kind => "kind",
+            SortKey::Status => "status",
+            SortKey::Duration => "duration",
+            SortKey::Records => "records",
+        }
+    }
+
+    fn parse(raw: Option<&str>) -> SortKey {
+        SortKey::ALL
+            .into_iter()
+            .find(|k| Some(k.as_str()) == raw)
+            .unwrap_or(SortKey::Created)
+    }
+
+    fn label(self, t: &Text) -> &'static str {
+        match self {
+            SortKey::Created => t.created,
+            SortKey::Store => t.store,
+            SortKey::Kind => t.kind,
+            SortKey::Status => t.status,
+            SortKey::Duration => t.duration,
+            SortKey::Records => t.records_synced,
+        }
+    }
+}
+
+/// The filters as the form shows them again.
+#[derive(Debug, Default)]
+struct Filters {
+    from: String,
+    to: String,
+}
+
+#[derive(Debug)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Debug)]
+struct SortLink {
+    label: &'static str,
+    href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    aria_sort: &'static str,
+    arrow: &'static str,
+}
+
+#[derive(Debug)]
+struct Row {
+    id: String,
+    store_id: i64,
+    store_name: String,
+    kind_label: &'static str,
+    status: &'static str,
+    status_label: &'static str,
+    trigger_label: &'static str,
+    created: String,
+    created_iso: String,
+    duration: Option<String>,
+    records_synced: i64,
+    records_failed: i64,
+    error_class: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/history.html")]
+struct HistoryPage {
+    chrome: Chrome,
+    t: &'static Text,
+    filters: Filters,
+    stores: Vec<Choice>,
+    kinds: Vec<Choice>,
+    statuses: Vec<Choice>,
+    columns: Vec<SortLink>,
+    rows: Vec<Row>,
+    total_label: String,
+    page: u32,
+    pages: u32,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    limited: Option<String>,
+}
+
+struct Parsed {
+    filter: SyncTaskFilter,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    sort: SortKey,
+    ascending: bool,
+    page: u32,
+}
+
+impl HistoryQuery {
+    fn parse(&self) -> Result<Parsed, ApiError> {
+        let from = parse_field::<NaiveDate>("from", self.from.as_deref())?;
+        let to = parse_field::<NaiveDate>("to", self.to.as_deref())?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(ApiError::unprocessable(
+                "from",
+                format!("from ({f}) is after to ({t})"),
+            ));
+        }
+        Ok(Parsed {
+            filter: SyncTaskFilter {
+                store_id: parse_field::<StoreId>("store", self.store.as_deref())?,
+                status: parse_field::<TaskStatus>("status", self.status.as_deref())?,
+                kind: parse_field::<SyncKind>("kind", self.kind.as_deref())?,
+            },
+            from,
+            to,
+            sort: SortKey::parse(self.sort.as_deref()),
+            ascending: self.dir.as_deref() == Some("asc"),
+            page: parse_field::<u32>("page", self.page.as_deref())?
+                .unwrap_or(1)
+                .max(1),
+        })
+    }
+
+    /// This query with some values replaced, as a link.
+    fn href(&self, sort: Option<(SortKey, bool)>, page: Option<u32>) -> String {
+        let (sort_key, ascending) = match sort {
+            Some(s) => (Some(s.0.as_str().to_owned()), s.1),
+            None => (self.sort.clone(), self.dir.as_deref() == Some("asc")),
+        };
+        let page = page.map(|p| p.to_string()).or_else(|| self.page.clone());
+        let pairs = [
+            ("store", self.store.clone()),
+            ("kind", self.kind.clone()),
+            ("status", self.status.clone()),
+            ("from", self.from.clone()),
+            ("to", self.to.clone()),
+            ("sort", sort_key),
+            ("dir", ascending.then(|| "asc".to_owned())),
+            ("page", page.filter(|p| p != "1")),
+        ];
+        let query: Vec<String> = pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                v.as_deref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", encode_component(v)))
+            })
+            .collect();
+        if query.is_empty() {
+            "/history".to_owned()
+        } else {
+            format!("/history?{}", query.join("&"))
+        }
+    }
+}
+
+fn compare(
+    key: SortKey,
+    a: &SyncTask,
+    b: &SyncTask,
+    names: &HashMap<i64, String>,
+    now: DateTime<Utc>,
+) -> Ordering {
+    let by = match key {
+        SortKey::Created => a.created_at.cmp(&b.created_at),
+        SortKey::Store => names.get(&a.store_id.0).cmp(&names.get(&b.store_id.0)),
+        SortKey::Kind => a.sync_type.as_str().cmp(b.sync_type.as_str()),
+        SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortKey::Duration => a.duration(now).cmp(&b.duration(now)),
+        SortKey::Records => a.records_synced.cmp(&b.records_synced),
+    };
+    // Ties keep the newest first, whatever the direction.
+    by.then_with(|| b.id.0.cmp(&a.id.0))
+}
+
+/// How long a task ran: nothing while it waits (a retried task keeps the
+/// start of its first run until a worker claims it again).
+fn shown_duration(task: &SyncTask, now: DateTime<Utc>) -> Option<String> {
+    (task.status != TaskStatus::Pending)
+        .then(|| task.duration(now))
+        .flatten()
+        .map(duration)
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+    Query(q): Query<HistoryQuery>,
+) -> Response {
+    let result = async {
+        let t = viewer.lang.text();
+        let p = q.parse()?;
+        let scope = viewer.caller().scope();
+        let now = state.clock.now();
+        let stores = state.db.stores().list(scope).await?;
+        let names: HashMap<i64, String> = stores.iter().map(|s| (s.id.0, s.store_name.clone())).collect();
+        let tasks = state.db.sync_tasks();
+
+        let is_plain = p.from.is_none() && p.to.is_none() && p.sort == SortKey::Created && !p.ascending;
+        let (items, total, limited) = if is_plain {
+            let found = tasks.list(scope, &p.filter, p.page, PAGE_SIZE).await?;
+            (found.items, usize::try_from(found.total).unwrap_or(0), false)
+        } else {
+            let mut all = Vec::new();
+            let mut scan_page = 1;
+            let limited = loop {
+                let found = tasks.list(scope, &p.filter, scan_page, SCAN_PAGE).await?;
+                let got = found.items.len();
+                all.extend(found.items);
+                let total = usize::try_from(found.total).unwrap_or(0);
+                if got < SCAN_PAGE as usize || all.len() >= total {
+                    break false;
+                }
+                if all.len() >= SCAN_LIMIT {
+                    break true;
+                }
+                scan_page += 1;
+            };
+            all.retain(|task| {
+                let day = task.created_at.date_naive();
+                p.from.is_none_or(|f| day >= f) && p.to.is_none_or(|t| day <= t)
+            });
+            all.sort_by(|a, b| {
+                let order = compare(p.sort, a, b, &names, now);
+                if p.ascending { order } else { order.reverse() }
+            });
+            let total = all.len();
+            let start = (p.page as usize - 1) * PAGE_SIZE as usize;
+            let items = all.into_iter().skip(start).take(PAGE_SIZE as usize).collect();
+            (items, total, limited)
+        };
+
+        let pages = u32::try_from(total.div_ceil(PAGE_SIZE as usize))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let rows = items
+            .into_iter()
+            .map(|task| Row {
+                id: task.id.to_string(),
+                store_id: task.store_id.0,
+                store_name: names.get(&task.store_id.0).cloned().unwrap_or_default(),
+                kind_label: t.kind(task.sync_type),
+                status: task.status.as_str(),
+                status_label: t.task_status(Some(task.status)),
+                trigger_label: t.trigger(task.trigger),
+                created: when(task.created_at),
+                created_iso: task.created_at.to_rfc3339(),
+                duration: shown_duration(&task, now),
+                records_synced: task.records_synced,
+                records_failed: task.records_failed,
+                error_class: task.error_class.map(|c| t.error_class(c)),
+            })
+            .collect();
+        let columns = SortKey::ALL
+            .into_iter()
+            .map(|key| {
+                let current = key == p.sort;
+                // The first click on a column sorts it the natural way for it.
+                let next_ascending = if current {
+                    !p.ascending
+                } else {
+                    matches!(key, SortKey::Store | SortKey::Kind | SortKey::Status)
+                };
+                SortLink {
+                    label: key.label(t),
+                    href: q.href(Some((key, next_ascending)), Some(1)),
+                    aria_sort: match (current, p.ascending) {
+                        (false, _) => "none",
+                        (true, true) => "ascending",
+                        (true, false) => "descending",
+                    },
+                    arrow: match (current, p.ascending) {
+                        (false, _) => "",
+                        (true, true) => "▲",
+                        (true, false) => "▼",
+                    },
+                }
+            })
+            .collect();
+        let selected = |raw: &Option<String>, value: &str| raw.as_deref().map(str::trim) == Some(value);
+        let store_choices = stores
+            .iter()
+            .map(|s| Choice {
+                value: s.id.0.to_string(),
+                label: s.store_name.clone(),
+                selected: p.filter.store_id == Some(s.id),
+            })
+            .collect();
+        let kinds = KINDS
+            .into_iter()
+            .map(|k| Choice {
+                value: slug(k).to_owned(),
+                label: t.kind(k).to_owned(),
+                selected: p.filter.kind == Some(k),
+            })
+            .collect();
+        let statuses = TaskStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.as_str().to_owned(),
+                label: t.task_status(Some(*s)).to_owned(),
+                selected: selected(&q.status, s.as_str()),
+            })
+            .collect();
+        let page = HistoryPage {
+            chrome: Chrome::for_viewer(&viewer, &uri, "history", t.history_title),
+            t,
+            filters: Filters {
+                from: p.from.map(|d| d.to_string()).unwrap_or_default(),
+                to: p.to.map(|d| d.to_string()).unwrap_or_default(),
+            },
+            stores: store_choices,
+            kinds,
+            statuses,
+            columns,
+            rows,
+            total_label: fill(t.tasks_total, total),
+            page: p.page,
+            pages,
+            prev_href: (p.page > 1).then(|| q.href(None, Some(p.page - 1))),
+            next_href: (p.page < pages).then(|| q.href(None, Some(p.page + 1))),
+            limited: limited.then(|| fill(t.scan_limited, SCAN_LIMIT)),
+        };
+        Ok(render(StatusCode::OK, &page))
+    }
+    .await;
+    respond(&viewer, &uri, result)
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/task.html")]
+struct TaskPage {
+    chrome: Chrome,
+    t: &'static Text,
+    task: TaskDetail,
+    notice: Option<String>,
+}
+
+#[derive(Debug)]
+struct TaskDetail {
+    id: String,
+    store_id: i64,
+    store_name: String,
+    kind_label: &'static str,
+    status: &'static str,
+    status_label: &'static str,
+    trigger_label: &'static str,
+    window: Option<String>,
+    created: String,
+    started: Option<String>,
+    finished: Option<String>,
+    duration: Option<String>,
+    records_synced: i64,
+    records_failed: i64,
+    error_class: Option<&'static str>,
+    error_message: Option<String>,
+    attempts: i32,
+    retries: i32,
+    next_attempt: Option<String>,
+    progress: Option<String>,
+    can_retry: bool,
+}
+
+async fn task_page(
+    state: &AppState,
+    viewer: &Viewer,
+    uri: &Uri,
+    id: SyncTaskId,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, ApiError> {
+    let t = viewer.lang.text();
+    let scope = viewer.caller().scope();
+    let task = state.db.sync_tasks().get(scope, id).await?;
+    let store = state.db.stores().get(scope, task.store_id).await?;
+    let now = state.clock.now();
+    let detail = TaskDetail {
+        id: task.id.to_string(),
+        store_id: store.id.0,
+        store_name: store.store_name,
+        kind_label: t.kind(task.sync_type),
+        status: task.status.as_str(),
+        status_label: t.task_status(Some(task.status)),
+        trigger_label: t.trigger(task.trigger),
+        window: match (task.window_start, task.window_end) {
+            (Some(s), Some(e)) => Some(format!("{s} – {e}")),
+            _ => None,
+        },
+        created: when(task.created_at),
+        started: task.start_time.map(when),
+        finished: task.end_time.map(when),
+        duration: shown_duration(&task, now),
+        records_synced: task.records_synced,
+        records_failed: task.records_failed,
+        error_class: task.error_class.map(|c| t.error_class(c)),
+        error_message: task.error_message.clone(),
+        attempts: task.attempt,
+        retries: task.retry_count,
+        next_attempt: task.next_attempt_at.map(when),
+        progress: (task.status.is_active() && task.progress_total > 0)
+            .then(|| format!("{} / {}", task.progress_done, task.progress_total)),
+        can_retry: task.status == TaskStatus::Failed,
+    };
+    let page = TaskPage {
+        chrome: Chrome::for_viewer(viewer, uri, "history", t.task_title),
+        t,
+        task: detail,
+        notice,
+    };
+    Ok(render(status, &page))
+}
+
+pub(crate) async fn task(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+    Path(id): Path<String>,
+    Query(q): Query<TaskQuery>,
+) -> Response {
+    let result = async {
+        let id: SyncTaskId = parse_id(&id, "sync task")?;
+        let notice = q
+            .retried
+            .is_some()
+            .then(|| viewer.lang.text().retry_started.to_owned());
+        task_page(&state, &viewer, &uri, id, StatusCode::OK, notice).await
+    }
+    .await;
+    respond(&viewer, &uri, result)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TaskQuery {
+    retried: Option<String>,
+}
+
+/// `POST /tasks/{task_id}/retry`: back to pending, then to the task's page;
+/// a refusal (not failed, or another task of the kind active) is shown there.
+pub(crate) async fn retry(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id: SyncTaskId = parse_id(&id, "sync task")?;
+        match retry_task(&state, &viewer.caller(), id).await {
+            Ok(task) => Ok(Redirect::to(&format!("/tasks/{}?retried=1", task.id)).into_response()),
+            Err(ApiError::Conflict { code, message, .. }) => {
+                let notice = if code == "sync_already_running" {
+                    viewer.lang.text().sync_already_running.to_owned()
+                } else {
+                    message
+                };
+                task_page(&state, &viewer, &uri, id, StatusCode::CONFLICT, Some(notice)).await
+            }
+            Err(other) => Err(other),
+        }
+    }
+    .await;
+    respond(&viewer, &uri, result)
+}
