@@ -2,8 +2,10 @@
 
 mod demo;
 mod migrate;
-mod sim;
+pub(crate) mod roles;
+pub(crate) mod sim;
 mod stores;
+mod sync;
 mod tokens;
 mod users;
 
@@ -15,6 +17,7 @@ use tracing_subscriber::EnvFilter;
 
 use amzsync_db::Db;
 
+use crate::cli::roles::Roles;
 use crate::config::{Config, Database, LogFormat};
 
 /// amzsync keeps Amazon sellers' own data in their own SQL database.
@@ -43,8 +46,20 @@ enum Command {
     /// Manage stores (seller accounts).
     #[command(subcommand)]
     Stores(stores::StoresCommand),
-    /// Set up a demo user and store in the embedded database and list them.
-    Demo,
+    /// The whole product in a minute: start the Amazon simulator, connect a
+    /// demo store, sync all three kinds with progress bars, then serve the
+    /// dashboard.
+    Demo(demo::DemoArgs),
+    /// API, dashboard, workers and scheduler in one process (the embedded default).
+    Serve(roles::ListenArgs),
+    /// The API and dashboard only.
+    Api(roles::ListenArgs),
+    /// Sync workers only.
+    Worker,
+    /// The scheduler only.
+    Scheduler,
+    /// Sync one store now, in the foreground, with progress bars.
+    Sync(sync::SyncArgs),
     /// Run the Amazon simulator as a local server (development, demo, tests).
     Sim(sim::SimArgs),
 }
@@ -52,39 +67,52 @@ enum Command {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let config = Config::load(self.config.as_deref())?;
-        init_logging(&config);
+        // Long-running roles log what they do; one-off commands only warn, so
+        // their output (and progress bars) stay readable.
+        let long_running = matches!(
+            self.command,
+            Command::Serve(_) | Command::Api(_) | Command::Worker | Command::Scheduler
+        );
+        init_logging(&config, if long_running { "info" } else { "warn" });
         let command = match self.command {
-            // The simulator needs no database.
+            // Commands that build the whole app (or need no database) run on their own.
             Command::Sim(args) => return sim::run(args).await,
-            other => DbCommand(other),
+            Command::Demo(args) => return demo::run(&config, args).await,
+            Command::Serve(args) => {
+                return roles::run(&config, Roles::ALL, Some(args.address(&config))).await;
+            }
+            Command::Api(args) => return roles::run(&config, Roles::API, Some(args.address(&config))).await,
+            Command::Worker => return roles::run(&config, Roles::WORKER, None).await,
+            Command::Scheduler => return roles::run(&config, Roles::SCHEDULER, None).await,
+            Command::Sync(args) => return sync::run(&config, args).await,
+            Command::Migrate => DbCommand::Migrate,
+            Command::Users(cmd) => DbCommand::Users(cmd),
+            Command::Tokens(cmd) => DbCommand::Tokens(cmd),
+            Command::Stores(cmd) => DbCommand::Stores(cmd),
         };
         let db = open_db(&config).await?;
-        let result = command.run(&db, &config).await;
+        let result = match command {
+            DbCommand::Migrate => migrate::run(&db).await,
+            DbCommand::Users(cmd) => cmd.run(&db).await,
+            DbCommand::Tokens(cmd) => cmd.run(&db).await,
+            DbCommand::Stores(cmd) => cmd.run(&db).await,
+        };
         db.close().await;
         result
     }
 }
 
-/// A command that works on the database.
-struct DbCommand(Command);
-
-impl DbCommand {
-    async fn run(self, db: &Db, config: &Config) -> anyhow::Result<()> {
-        match self.0 {
-            Command::Migrate => migrate::run(db).await,
-            Command::Users(cmd) => cmd.run(db).await,
-            Command::Tokens(cmd) => cmd.run(db).await,
-            Command::Stores(cmd) => cmd.run(db).await,
-            Command::Demo => demo::run(db, config).await,
-            Command::Sim(args) => sim::run(args).await,
-        }
-    }
+/// Commands that only need the database.
+enum DbCommand {
+    Migrate,
+    Users(users::UsersCommand),
+    Tokens(tokens::TokensCommand),
+    Stores(stores::StoresCommand),
 }
 
 /// Logs go to stderr, so stdout stays for the command's output.
-fn init_logging(config: &Config) {
-    let filter =
-        EnvFilter::try_from_env("AMZSYNC_LOG").unwrap_or_else(|_| EnvFilter::new("warn,amzsync=info"));
+fn init_logging(config: &Config, default: &str) {
+    let filter = EnvFilter::try_from_env("AMZSYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

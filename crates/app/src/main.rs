@@ -3,12 +3,15 @@
 
 mod cli;
 mod config;
+mod wiring;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for reqwest, sqlx and redis (STACK.md P2).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

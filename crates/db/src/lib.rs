@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+mod ads;
+mod archive;
 mod bulk;
 mod db;
 mod decimal;
 mod error;
+mod freshness;
 mod secrets;
 mod snapshots;
 mod stores;
@@ -11,9 +14,15 @@ mod sync_tasks;
 mod tokens;
 mod users;
 
+pub use ads::{
+    AdsAdGroupRow, AdsCampaignRow, AdsMetrics, AdsProfile, AdsProfiles, AdsSearchTermRow, AdsTargetingRow,
+    NewAdsProfile,
+};
+pub use archive::{Archive, ArchivedTable};
 pub use db::{Db, Engine, RawConnection, Scope, Tx};
 pub use decimal::Dec;
 pub use error::Error;
+pub use freshness::Freshness;
 pub use secrets::{Cipher, CipherError, KEY_LEN};
 pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
 pub use stores::{LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores};

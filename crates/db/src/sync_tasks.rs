@@ -398,6 +398,34 @@ impl SyncTasks<'_> {
         Ok(())
     }
 
+    /// The same inside the caller's transaction, so a unit's rows and the
+    /// checkpoint that says they are stored commit together.
+    pub async fn record_progress_in(
+        tx: &mut Tx,
+        id: SyncTaskId,
+        done: i32,
+        total: i32,
+        message: Option<&str>,
+        checkpoint: &serde_json::Value,
+    ) -> Result<()> {
+        let now = tx.now;
+        on_tx!(tx, c => sqlx::query(
+            "UPDATE sync_tasks SET progress_done = $1, progress_total = $2, progress_message = $3,
+                checkpoint = $4, updated_at = $5
+             WHERE id = $6 AND status = 'running'",
+        )
+        .bind(done)
+        .bind(total)
+        .bind(message)
+        .bind(sqlx::types::Json(checkpoint))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
+        Ok(())
+    }
+
     /// Marks a running task successful with its counts.
     pub async fn succeed(&self, id: SyncTaskId, records_synced: i64, records_failed: i64) -> Result<()> {
         let now = self.0.now();

@@ -1,7 +1,8 @@
 //! The resume point of a sync task, stored as JSON in `sync_tasks.checkpoint`.
 //!
 //! A task is planned into **units**, one Amazon report each (inventory: one
-//! per marketplace; business: one per marketplace and day). Each unit records
+//! per marketplace; business: one per marketplace and day; advertising: one
+//! per Ads profile, report type and window of at most 31 days). Each unit records
 //! the Amazon report id as soon as it is known, so a retry or a redelivery
 //! polls the same report instead of requesting another (FR-7), and whether its
 //! rows are in the database. The format (`version` 1):
@@ -13,9 +14,24 @@
 //!  "row_errors": ["ATVPDKIKX0DER 2026-03-01 line 3: afn-fulfillable-quantity: not a number"]}
 //! ```
 //!
+//! An advertising task also lists the Ads profiles it discovered (the
+//! currency and marketplace its rows are stored under), and its units name
+//! their profile, report and last day (`date` is the first):
+//!
+//! ```json
+//! {"version": 1,
+//!  "profiles": [{"profile_id": 3141592653589793, "marketplace_id": "ATVPDKIKX0DER",
+//!                "currency": "USD"}],
+//!  "units": [{"marketplace_id": "ATVPDKIKX0DER", "date": "2026-02-08", "end": "2026-03-09",
+//!             "profile_id": 3141592653589793, "report": "advertised_product",
+//!             "state": "requested", "report_id": "0c4f…", "rows": 0, "failed": 0}]}
+//! ```
+//!
 //! Unit states: `planned` (no report yet) → `requested` (report id known) →
-//! `done` (rows committed) | `no_data` (Amazon cancelled the report: no data
-//! for that day). A `FATAL` report sends its unit back to `planned`.
+//! `done` (rows committed, in the same transaction as the checkpoint that
+//! says so) | `no_data` (Amazon cancelled the report: no data for that day).
+//! A `FATAL` (SP-API) or `FAILED` (Ads) report sends its unit back to
+//! `planned`.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -28,6 +44,9 @@ pub const MAX_ROW_ERRORS: usize = 5;
 pub struct Checkpoint {
     /// Format version, 1.
     pub version: u32,
+    /// The Ads profiles an advertising task covers (empty for other kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<AdsProfile>,
     /// The reports of the task, in the order they are worked on.
     pub units: Vec<Unit>,
     /// The first [`MAX_ROW_ERRORS`] reasons rows were skipped.
@@ -35,13 +54,73 @@ pub struct Checkpoint {
     pub row_errors: Vec<String>,
 }
 
-/// One Amazon report of a task: one marketplace, one day.
+/// An Ads profile of an advertising task: what its rows are stored under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdsProfile {
+    /// Amazon's profile id (the `-Scope` of its calls).
+    pub profile_id: i64,
+    /// Its marketplace (one of the store's).
+    pub marketplace_id: String,
+    /// The currency of its money columns.
+    pub currency: String,
+}
+
+/// The Sponsored Products reports an advertising task requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdsReport {
+    /// spAdvertisedProduct by advertiser: the per-SKU snapshot.
+    AdvertisedProduct,
+    /// spCampaigns by campaign.
+    Campaigns,
+    /// spCampaigns by campaign and ad group.
+    AdGroups,
+    /// spTargeting.
+    Targeting,
+    /// spSearchTerm.
+    SearchTerms,
+}
+
+impl AdsReport {
+    /// Every report, in the order a window's units are planned.
+    pub const ALL: [AdsReport; 5] = [
+        AdsReport::AdvertisedProduct,
+        AdsReport::Campaigns,
+        AdsReport::AdGroups,
+        AdsReport::Targeting,
+        AdsReport::SearchTerms,
+    ];
+
+    /// `spCampaigns/adGroup`, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdsReport::AdvertisedProduct => "spAdvertisedProduct",
+            AdsReport::Campaigns => "spCampaigns/campaign",
+            AdsReport::AdGroups => "spCampaigns/adGroup",
+            AdsReport::Targeting => "spTargeting",
+            AdsReport::SearchTerms => "spSearchTerm",
+        }
+    }
+}
+
+/// One Amazon report of a task: one marketplace and one day (SP-API), or one
+/// Ads profile, report type and window (advertising).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
     /// The marketplace the report covers.
     pub marketplace_id: String,
-    /// The day (marketplace time) its rows are stored under.
+    /// The day (marketplace time) its rows are stored under; the first day
+    /// of an Ads report's window.
     pub date: NaiveDate,
+    /// The last day of an Ads report's window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<NaiveDate>,
+    /// The Ads profile of an advertising report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<i64>,
+    /// Which Ads report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<AdsReport>,
     /// Where the unit is.
     pub state: UnitState,
     /// Amazon's report id, once requested.
@@ -75,6 +154,9 @@ impl Unit {
         Self {
             marketplace_id: marketplace_id.into(),
             date,
+            end: None,
+            profile_id: None,
+            report: None,
             state: UnitState::Planned,
             report_id: None,
             rows: 0,
@@ -87,9 +169,25 @@ impl Unit {
         matches!(self.state, UnitState::Done | UnitState::NoData)
     }
 
-    /// `ATVPDKIKX0DER 2026-03-01`, for messages.
+    /// An Ads report of `profile` over `start..=end`, nothing requested yet.
+    pub fn planned_ads(profile: &AdsProfile, report: AdsReport, start: NaiveDate, end: NaiveDate) -> Self {
+        Self {
+            end: Some(end),
+            profile_id: Some(profile.profile_id),
+            report: Some(report),
+            ..Self::planned(profile.marketplace_id.clone(), start)
+        }
+    }
+
+    /// `ATVPDKIKX0DER 2026-03-01`, or for an Ads report
+    /// `ATVPDKIKX0DER spTargeting 2026-02-08..2026-03-09`, for messages.
     pub fn label(&self) -> String {
-        format!("{} {}", self.marketplace_id, self.date)
+        match (self.report, self.end) {
+            (Some(report), Some(end)) => {
+                format!("{} {} {}..{}", self.marketplace_id, report.name(), self.date, end)
+            }
+            _ => format!("{} {}", self.marketplace_id, self.date),
+        }
     }
 }
 
@@ -98,9 +196,15 @@ impl Checkpoint {
     pub fn new(units: Vec<Unit>) -> Self {
         Self {
             version: 1,
+            profiles: Vec::new(),
             units,
             row_errors: Vec::new(),
         }
+    }
+
+    /// The Ads profile `id` of this task.
+    pub fn profile(&self, id: i64) -> Option<&AdsProfile> {
+        self.profiles.iter().find(|p| p.profile_id == id)
     }
 
     /// The checkpoint stored in a task: `None` for a task not planned yet
@@ -199,6 +303,35 @@ mod tests {
             "{}",
             cp.to_json()
         );
+    }
+
+    #[test]
+    fn an_ads_unit_names_its_profile_report_and_window_and_sp_units_stay_as_they_were() {
+        let profile = AdsProfile {
+            profile_id: 3_141_592_653_589_793,
+            marketplace_id: "ATVPDKIKX0DER".into(),
+            currency: "USD".into(),
+        };
+        let unit = Unit::planned_ads(
+            &profile,
+            AdsReport::AdGroups,
+            day("2026-02-08"),
+            day("2026-03-09"),
+        );
+        assert_eq!(
+            unit.label(),
+            "ATVPDKIKX0DER spCampaigns/adGroup 2026-02-08..2026-03-09"
+        );
+        let mut cp = Checkpoint::new(vec![unit]);
+        cp.profiles.push(profile);
+        let json = cp.to_json().to_string();
+        assert!(json.contains(r#""report":"ad_groups""#), "{json}");
+        assert!(json.contains(r#""profile_id":3141592653589793"#), "{json}");
+        assert_eq!(Checkpoint::read(&cp.to_json()).ok(), Some(Some(cp.clone())));
+        let sp = Checkpoint::new(vec![Unit::planned("US", day("2026-03-01"))])
+            .to_json()
+            .to_string();
+        assert!(!sp.contains("profile") && !sp.contains("end"), "{sp}");
     }
 
     #[test]

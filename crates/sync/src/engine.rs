@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     /// This process's name in task leases (`worker-<ulid>`).
     pub(crate) worker: String,
     pub(crate) schedules: Vec<(SyncKind, Schedule)>,
+    /// Archival, alerts and monitoring (`housekeeping.rs`).
+    pub(crate) ops: crate::housekeeping::Ops,
 }
 
 impl std::fmt::Debug for Engine {
@@ -67,6 +69,8 @@ pub struct EngineBuilder {
     amazon_clock: Option<Arc<dyn AmazonClock>>,
     token_cache: Option<Arc<dyn TokenCache>>,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Archival, alerts and monitoring (`housekeeping.rs`).
+    pub(crate) ops: crate::housekeeping::OpsBuilder,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -137,6 +141,9 @@ impl EngineBuilder {
         let limiter = self
             .rate_limiter
             .unwrap_or_else(|| Arc::new(InProcessRateLimiter::new(Arc::clone(&amazon_clock))));
+        let ops = self.ops.build(&sync.schedule.time_zone)?;
+        // Every call to Amazon asks for a permit: counted here (FR-10).
+        let limiter: Arc<dyn RateLimiter> = Arc::new(crate::telemetry::Metered(limiter));
         let clock = self.db.clock();
         Ok(Engine {
             inner: Arc::new(Inner {
@@ -147,6 +154,7 @@ impl EngineBuilder {
                 clock,
                 worker: format!("worker-{}", Ulid::generate()),
                 schedules,
+                ops,
             }),
         })
     }
@@ -169,6 +177,7 @@ impl Engine {
             amazon_clock: None,
             token_cache: None,
             rate_limiter: None,
+            ops: Default::default(),
         }
     }
 
@@ -197,6 +206,8 @@ impl Engine {
     ///
     /// Rules:
     /// - a deactivated store syncs nothing ([`TriggerError::StoreInactive`]);
+    /// - advertising needs the store's Ads authorization
+    ///   ([`TriggerError::Unsupported`] without one);
     /// - a store needing re-authorization refuses scheduled triggers
     ///   ([`TriggerError::NeedsReauth`]) but accepts manual ones, so a user
     ///   can check new credentials at once (a still-revoked grant fails the
@@ -224,10 +235,13 @@ impl Engine {
         if trigger == Trigger::Scheduled && store.sync_status == StoreStatus::NeedsReauth {
             return Err(TriggerError::NeedsReauth);
         }
-        if kind == SyncKind::Advertising {
+        // Refused up front rather than failed later: the store cannot sync
+        // advertising until someone authorizes the Ads API for it, and a
+        // scheduled tick then skips it quietly.
+        if kind == SyncKind::Advertising && !store.has_advertising_api_refresh_token {
             return Err(TriggerError::Unsupported {
                 kind,
-                reason: "the Ads API client is not part of amzsync-amazon yet",
+                reason: "the store has no Advertising API authorization (advertising_api_refresh_token)",
             });
         }
         let first_run = db
@@ -317,6 +331,7 @@ impl Engine {
         match delivery.job.kind.as_str() {
             jobs::sync_task::KIND => jobs::sync_task::run(self, &delivery).await,
             jobs::scheduled_sync::KIND => jobs::scheduled_sync::run(self, &delivery).await,
+            crate::archival::KIND => crate::archival::run(self, &delivery).await,
             other => Outcome::Fail(format!("unknown job kind {other:?}").into()),
         }
     }

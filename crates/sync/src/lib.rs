@@ -19,8 +19,21 @@ mod reports;
 mod jobs;
 mod scheduler;
 
+// Shared limits (FR-8), archival (FR-9), alerts and metrics (FR-10).
+pub mod alerts;
+mod archival;
+mod housekeeping;
+mod redis_limiter;
+mod redis_tokens;
+pub mod telemetry;
+
+pub use alerts::{Alert, AlertSettings, Alerts};
+pub use archival::ArchivalReport;
 pub use engine::{Engine, EngineBuilder, QUEUE};
 pub use error::{Error, TriggerError};
+pub use housekeeping::{HousekeepingReport, HousekeepingSettings};
+pub use redis_limiter::{RedisRateLimiter, Reservation};
+pub use redis_tokens::RedisTokenCache;
 pub use scheduler::TickReport;
 pub use settings::{AmazonSettings, ScheduleSettings, SyncSettings};
 
@@ -30,4 +43,6 @@ pub mod job_kinds {
     pub const SYNC_TASK: &str = crate::jobs::sync_task::KIND;
     /// One cron tick for one store and sync kind.
     pub const SCHEDULED_SYNC: &str = crate::jobs::scheduled_sync::KIND;
+    /// The daily archival of old snapshot rows (FR-9).
+    pub const ARCHIVE: &str = crate::archival::KIND;
 }

@@ -10,7 +10,8 @@ use amzsync_domain::{Marketplace, SyncKind, SyncWindow};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::checkpoint::Unit;
+use crate::checkpoint::{AdsProfile, AdsReport, Unit};
+use crate::reports::advertising;
 use crate::settings::SyncSettings;
 
 /// Sales & Traffic history Amazon keeps: two years.
@@ -54,6 +55,15 @@ pub fn window(
         (SyncKind::Business, Some(w)) if w.days() > BUSINESS_MAX_DAYS => Err(format!(
             "at most {BUSINESS_MAX_DAYS} days: Amazon keeps two years of Sales & Traffic"
         )),
+        (SyncKind::Advertising, Some(w))
+            if w.start() < advertising::earliest(AdsReport::AdvertisedProduct, today) =>
+        {
+            Err(format!(
+                "the window must start by {}: Amazon keeps advertising reports for {} days",
+                advertising::earliest(AdsReport::AdvertisedProduct, today),
+                advertising::retention_days(AdsReport::AdvertisedProduct)
+            ))
+        }
         (_, Some(w)) => Ok(w),
         (SyncKind::Business, None) => {
             let end = yesterday - Days::new(u64::from(settings.business_settling_days));
@@ -88,18 +98,42 @@ fn ending(end: NaiveDate, days: u32) -> SyncWindow {
 ///   multi-marketplace near-real-time report), stored under that
 ///   marketplace's today;
 /// - business: one Sales & Traffic report per marketplace per day, because
-///   the by-SKU section of a multi-day report sums its days (PROTOCOL §4.4).
+///   the by-SKU section of a multi-day report sums its days (PROTOCOL §4.4);
+/// - advertising: planned from its discovered profiles by [`ads_units`].
 pub fn units(kind: SyncKind, marketplaces: &[String], window: SyncWindow, now: DateTime<Utc>) -> Vec<Unit> {
     match kind {
         SyncKind::Inventory => marketplaces
             .iter()
             .map(|m| Unit::planned(m.clone(), today_in(m, now)))
             .collect(),
-        SyncKind::Business | SyncKind::Advertising => window
+        SyncKind::Business => window
             .iter_days()
             .flat_map(|day| marketplaces.iter().map(move |m| Unit::planned(m.clone(), day)))
             .collect(),
+        SyncKind::Advertising => Vec::new(),
     }
+}
+
+/// The Ads reports of an advertising task: for each profile, each report
+/// type over the task's window, cut into reports of at most 31 days.
+///
+/// Ads days are the profile's days (PROTOCOL §5.9), taken here as its
+/// marketplace's: each profile's window ends by yesterday there, and each
+/// report's starts no earlier than Amazon keeps it (search terms: 65 days, so
+/// an older part of the window has no search terms; the other types 95).
+pub fn ads_units(profiles: &[AdsProfile], window: SyncWindow, now: DateTime<Utc>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for profile in profiles {
+        let today = today_in(&profile.marketplace_id, now);
+        let end = window.end().min(today - Days::new(1));
+        for report in AdsReport::ALL {
+            let start = window.start().max(advertising::earliest(report, today));
+            for (from, to) in advertising::windows(start, end) {
+                units.push(Unit::planned_ads(profile, report, from, to));
+            }
+        }
+    }
+    units
 }
 
 #[cfg(test)]
@@ -187,6 +221,64 @@ mod tests {
         assert_eq!(
             window(SyncKind::Business, US, Some(past), now, false, &s),
             Ok(past)
+        );
+    }
+
+    #[test]
+    fn advertising_needs_each_report_per_profile_in_windows_of_31_days() {
+        let profile = AdsProfile {
+            profile_id: 1,
+            marketplace_id: US.into(),
+            currency: "USD".into(),
+        };
+        let now = at("2026-03-10T12:00:00Z");
+        let w = SyncWindow::new(day("2026-01-24"), day("2026-03-09")).expect("ordered");
+        assert_eq!(w.days(), 45);
+        let units = ads_units(std::slice::from_ref(&profile), w, now);
+        assert_eq!(units.len(), 10);
+        let products: Vec<(NaiveDate, Option<NaiveDate>)> = units
+            .iter()
+            .filter(|u| u.report == Some(AdsReport::AdvertisedProduct))
+            .map(|u| (u.date, u.end))
+            .collect();
+        assert_eq!(
+            products,
+            [
+                (day("2026-01-24"), Some(day("2026-02-23"))),
+                (day("2026-02-24"), Some(day("2026-03-09")))
+            ]
+        );
+        // Search terms are kept 65 days: an older window starts later.
+        let old = SyncWindow::new(day("2025-12-15"), day("2026-01-10")).expect("ordered");
+        let units = ads_units(&[profile], old, now);
+        let terms: Vec<NaiveDate> = units
+            .iter()
+            .filter(|u| u.report == Some(AdsReport::SearchTerms))
+            .map(|u| u.date)
+            .collect();
+        assert_eq!(terms, [day("2026-01-05")]);
+        assert!(
+            window(
+                SyncKind::Advertising,
+                US,
+                Some(old),
+                now,
+                false,
+                &SyncSettings::default()
+            )
+            .is_ok()
+        );
+        let too_old = SyncWindow::new(day("2025-12-01"), day("2026-01-10")).expect("ordered");
+        assert!(
+            window(
+                SyncKind::Advertising,
+                US,
+                Some(too_old),
+                now,
+                false,
+                &SyncSettings::default()
+            )
+            .is_err()
         );
     }
 

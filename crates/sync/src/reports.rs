@@ -2,6 +2,12 @@
 //! become snapshot rows. `amazon` owns the wire format and the parsers; these
 //! modules only convert its types into ours (STYLE §2).
 
+use amzsync_db::{
+    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsSearchTermRow, AdsTargetingRow, BusinessMetricRow,
+    InventoryRow, Snapshots, Tx,
+};
+
+pub(crate) mod advertising;
 pub(crate) mod business;
 pub(crate) mod inventory;
 
@@ -19,5 +25,91 @@ impl<T> Default for Fetched<T> {
             rows: Vec::new(),
             skipped: Vec::new(),
         }
+    }
+}
+
+impl<T> Fetched<T> {
+    /// The rows as one batch of their table.
+    pub(crate) fn map(self, rows: impl FnOnce(Vec<T>) -> Rows) -> Batch {
+        Batch {
+            rows: rows(self.rows),
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// The rows of one report, ready for their table, and the reasons others
+/// were skipped.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub(crate) rows: Rows,
+    pub(crate) skipped: Vec<String>,
+}
+
+/// The converted rows of one report, for the table they go to.
+#[derive(Debug)]
+pub(crate) enum Rows {
+    Inventory(Vec<InventoryRow>),
+    Business(Vec<BusinessMetricRow>),
+    AdsProducts(Vec<AdsMetricRow>),
+    AdsCampaigns(Vec<AdsCampaignRow>),
+    AdsAdGroups(Vec<AdsAdGroupRow>),
+    AdsTargeting(Vec<AdsTargetingRow>),
+    AdsSearchTerms(Vec<AdsSearchTermRow>),
+}
+
+impl Rows {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Rows::Inventory(r) => r.len(),
+            Rows::Business(r) => r.len(),
+            Rows::AdsProducts(r) => r.len(),
+            Rows::AdsCampaigns(r) => r.len(),
+            Rows::AdsAdGroups(r) => r.len(),
+            Rows::AdsTargeting(r) => r.len(),
+            Rows::AdsSearchTerms(r) => r.len(),
+        }
+    }
+
+    /// Upserts the rows inside `tx`, `batch` rows per statement.
+    pub(crate) async fn upsert(&self, tx: &mut Tx, batch: usize) -> amzsync_db::Result<()> {
+        match self {
+            Rows::Inventory(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_inventory(tx, chunk).await?;
+                }
+            }
+            Rows::Business(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_business(tx, chunk).await?;
+                }
+            }
+            Rows::AdsProducts(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ads(tx, chunk).await?;
+                }
+            }
+            Rows::AdsCampaigns(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ads_campaigns(tx, chunk).await?;
+                }
+            }
+            Rows::AdsAdGroups(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ads_ad_groups(tx, chunk).await?;
+                }
+            }
+            Rows::AdsTargeting(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ads_targeting(tx, chunk).await?;
+                }
+            }
+            Rows::AdsSearchTerms(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ads_search_terms(tx, chunk).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -36,6 +36,8 @@ impl Engine {
         let mut after = self.now() - catch_up;
         loop {
             let now = self.now();
+            // Archival tick, queue depth, stale data (housekeeping.rs).
+            self.housekeeping(after, now).await;
             match self.enqueue_due_ticks(after, now).await {
                 Ok(report) => {
                     if report.enqueued > 0 {

@@ -60,14 +60,18 @@ pub struct SyncSettings {
     pub retry_delay: Duration,
     /// Delay before requesting a new report after one ended `FATAL`: Amazon
     /// refuses to regenerate near-real-time reports for about 30 minutes.
+    /// (An Ads report that ended `FAILED` is requested again after
+    /// `retry_delay`: the Ads API names no cooldown.)
     pub fatal_cooldown: Duration,
     /// Delay before polling a report that is not ready yet. A wait spends no
     /// retry (FR-7).
     pub poll_delay: Duration,
-    /// How long a claimed task belongs to the worker that claimed it. A dead
-    /// worker's task is claimable again after this; keep it at most
-    /// `poll_delay`, since the lease also delays the next poll (see
-    /// `jobs/sync_task.rs`).
+    /// How long a claimed task belongs to the delivery that claimed it. A
+    /// dead worker's task is claimable again after this, so short is good,
+    /// but it must outlast one delivery's work (requests, polls, downloads
+    /// and their rate-limit waits up to `amazon.max_permit_wait`). It is
+    /// independent of `poll_delay`: a delivery that waits for a report gives
+    /// its lease up until the next poll.
     pub lease: Duration,
     /// A report of the same type, marketplace and window requested within
     /// this long is reused instead of requesting another (a task that crashed
@@ -90,7 +94,7 @@ impl Default for SyncSettings {
             retry_delay: Duration::from_secs(5 * 60),
             fatal_cooldown: Duration::from_secs(30 * 60),
             poll_delay: Duration::from_secs(60),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(5 * 60),
             report_reuse_within: Duration::from_secs(30 * 60),
             batch_size: 1000,
             schedule: ScheduleSettings::default(),

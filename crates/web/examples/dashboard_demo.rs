@@ -6,8 +6,11 @@
 //! ```
 //!
 //! Prints one JSON line, `{"url": ..., "token": ...}`, once it accepts
-//! connections, then serves until killed. No sync engine runs: the seeded
-//! tasks and data stand for what one would have left behind.
+//! connections, then serves until killed. The sync engine is real, its queue
+//! in the same SQLite file, but no worker runs and no Amazon is reached: a
+//! "Sync now" or a retry records a pending task and queues its job, which
+//! waits there; the seeded tasks and data stand for what workers would have
+//! left behind.
 //!
 //! Seeded: user `demo`; store "Acme US" (US, CA) with 30 days of sales, ads
 //! and today's inventory, a successful business and inventory sync and a
@@ -20,6 +23,8 @@ use amzsync_db::{
     AdsMetricRow, BusinessMetricRow, Cipher, Db, InventoryRow, NewSyncTask, Snapshots, StoreStatus,
 };
 use amzsync_domain::{ErrorClass, Marketplace, StoreId, SyncKind, SyncTaskId, Trigger, UserId};
+use amzsync_jobs::{Backend, Queue};
+use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_web::AppState;
 use chrono::{Days, Utc};
 use rust_decimal::Decimal;
@@ -53,11 +58,20 @@ async fn main() -> Result<(), Error> {
     let db = Db::open_sqlite(&db_path, Cipher::new(&Cipher::generate_key())).await?;
     db.migrate().await?;
     let token = seed(&db).await?;
+    let pool = db.sqlite_pool().ok_or("an SQLite database")?.clone();
+    let queue = Queue::connect(Backend::Sqlite(pool), QUEUE).await?;
+    queue.setup().await?;
+    let engine = Engine::new(
+        db.clone(),
+        queue,
+        AmazonSettings::default(),
+        SyncSettings::default(),
+    )?;
 
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     println!("{}", serde_json::json!({ "url": url, "token": token }));
-    amzsync_web::serve(listener, AppState::new(db), CancellationToken::new()).await?;
+    amzsync_web::serve(listener, AppState::new(db, engine), CancellationToken::new()).await?;
     Ok(())
 }
 

@@ -52,7 +52,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `unauthorized`, `not_found`, `invalid_field`,
-    /// `malformed_json`, `sync_already_running`, `task_not_failed`, ...
+    /// `malformed_json`, `sync_already_running`, `store_inactive`, `needs_reauth`,
+    /// `sync_unsupported`, `task_not_failed`, ...
     #[schema(example = "invalid_field")]
     pub code: String,
     pub message: String,
@@ -191,6 +192,45 @@ impl From<amzsync_db::Error> for ApiError {
     }
 }
 
+/// The engine's refusals of a trigger or a retry, by what the client can do
+/// about them.
+impl From<amzsync_sync::TriggerError> for ApiError {
+    fn from(err: amzsync_sync::TriggerError) -> Self {
+        use amzsync_sync::TriggerError as T;
+        let conflict = |code, message: String| ApiError::Conflict {
+            code,
+            message,
+            field: None,
+            task_id: None,
+        };
+        match err {
+            T::AlreadyRunning { task_id } => ApiError::sync_already_running(Some(task_id)),
+            // Exactly the database's answers, so another tenant's store or
+            // task reads like a missing one wherever it is asked about.
+            T::StoreNotFound => ApiError::not_found("store"),
+            T::TaskNotFound => ApiError::not_found("sync task"),
+            T::StoreInactive => conflict(
+                "store_inactive",
+                "the store is deactivated: reactivate it to sync".into(),
+            ),
+            T::NeedsReauth => conflict(
+                "needs_reauth",
+                "the store needs re-authorization: update its refresh token".into(),
+            ),
+            err @ T::Unsupported { .. } => ApiError::Invalid {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "sync_unsupported",
+                field: None,
+                message: err.to_string(),
+            },
+            T::InvalidWindow(message) => ApiError::unprocessable("window", message),
+            err @ T::NotRetryable { .. } => conflict("task_not_failed", err.to_string()),
+            T::Db(db) => db.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 /// Unique keys the API reports as conflicts, by their name in the schema.
 fn on_constraint(constraint: &'static str) -> ApiError {
     let conflict = |code, field, message: &str| ApiError::Conflict {
@@ -232,4 +272,86 @@ pub(crate) mod responses {
     error_response!(NotFound, 404, "No such resource, or another tenant's");
     error_response!(Conflict, 409, "Conflicts with the current state");
     error_response!(Unprocessable, 422, "An unacceptable value; `field` names it");
+}
+
+#[cfg(test)]
+mod tests {
+    use amzsync_domain::{SyncKind, SyncTaskId, TaskStatus};
+    use amzsync_sync::TriggerError;
+
+    use super::*;
+
+    fn answer(err: TriggerError) -> (u16, ErrorDetail) {
+        let err = ApiError::from(err);
+        (err.status().as_u16(), err.detail())
+    }
+
+    #[test]
+    fn the_engines_refusals_map_to_the_documented_answers() {
+        let task = SyncTaskId::new(1, 2);
+        let cases = [
+            (
+                TriggerError::AlreadyRunning { task_id: task },
+                409,
+                "sync_already_running",
+                None,
+            ),
+            (TriggerError::StoreNotFound, 404, "not_found", None),
+            (TriggerError::TaskNotFound, 404, "not_found", None),
+            (TriggerError::StoreInactive, 409, "store_inactive", None),
+            (TriggerError::NeedsReauth, 409, "needs_reauth", None),
+            (
+                TriggerError::Unsupported {
+                    kind: SyncKind::Advertising,
+                    reason: "no Ads authorization",
+                },
+                422,
+                "sync_unsupported",
+                None,
+            ),
+            (
+                TriggerError::InvalidWindow("too long".into()),
+                422,
+                "invalid_field",
+                Some("window"),
+            ),
+            (
+                TriggerError::NotRetryable {
+                    status: TaskStatus::Success,
+                },
+                409,
+                "task_not_failed",
+                None,
+            ),
+            (
+                TriggerError::Db(amzsync_db::Error::NotFound { what: "store" }),
+                404,
+                "not_found",
+                None,
+            ),
+        ];
+        for (err, status, code, field) in cases {
+            let (got_status, detail) = answer(err);
+            assert_eq!((got_status, detail.code.as_str()), (status, code));
+            assert_eq!(detail.field.as_deref(), field);
+        }
+        let (_, running) = answer(TriggerError::AlreadyRunning { task_id: task });
+        assert_eq!(running.task_id, Some(task.to_string()));
+        let (_, unsupported) = answer(TriggerError::Unsupported {
+            kind: SyncKind::Advertising,
+            reason: "no Ads authorization",
+        });
+        assert!(
+            unsupported.message.contains("no Ads authorization"),
+            "{}",
+            unsupported.message
+        );
+        // Not found reads exactly like the database's answer for a missing row.
+        let (_, engine) = answer(TriggerError::StoreNotFound);
+        let db = ApiError::from(amzsync_db::Error::NotFound { what: "store" }).detail();
+        assert_eq!(engine.message, db.message);
+        let (_, engine) = answer(TriggerError::TaskNotFound);
+        let db = ApiError::from(amzsync_db::Error::NotFound { what: "sync task" }).detail();
+        assert_eq!(engine.message, db.message);
+    }
 }

@@ -3,7 +3,6 @@
 mod api;
 mod auth;
 mod dashboard;
-mod dispatch;
 mod error;
 mod extract;
 mod openapi;
@@ -14,7 +13,6 @@ mod telemetry;
 
 pub use auth::{Admin, Caller};
 pub use dashboard::{Config as DashboardConfig, SecureCookies};
-pub use dispatch::{DispatchError, Dispatcher, Doorbell};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use state::AppState;
 pub use telemetry::prometheus;

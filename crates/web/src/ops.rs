@@ -32,25 +32,33 @@ async fn healthz() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database and the job queue answer.
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer", body = crate::error::ErrorBody),
+        (status = 503, description = "The database or the job queue does not answer (`not_ready`)",
+            body = crate::error::ErrorBody),
     ))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
-    match state.db.ping().await {
-        Ok(()) => Ok(axum::Json(Health { status: "ok" })),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed: the database does not answer");
-            Err(ApiError::Invalid {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "not_ready",
-                field: None,
-                message: "the database does not answer".into(),
-            })
-        }
+    let not_ready = |what: &str| ApiError::Invalid {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "not_ready",
+        field: None,
+        message: format!("{what} does not answer"),
+    };
+    if let Err(err) = state.db.ping().await {
+        tracing::warn!(error = %err, "readiness check failed: the database does not answer");
+        return Err(not_ready("the database"));
     }
+    // The cheapest question the queue answers on every backend (one
+    // aggregate over the live jobs on SQL, a few counts on Redis): a trigger
+    // needs the queue as much as the database.
+    let queue = state.engine.queue();
+    if let Err(err) = queue.stats(state.clock.now()).await {
+        tracing::warn!(error = %err, backend = queue.backend_name(), "readiness check failed: the job queue does not answer");
+        return Err(not_ready("the job queue"));
+    }
+    Ok(axum::Json(Health { status: "ok" }))
 }
 
 /// Prometheus metrics in the text exposition format.

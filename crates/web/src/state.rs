@@ -4,40 +4,36 @@ use std::sync::Arc;
 
 use amzsync_db::Db;
 use amzsync_domain::Clock;
+use amzsync_sync::Engine;
 use metrics_exporter_prometheus::PrometheusHandle;
-
-use crate::dispatch::{Dispatcher, Doorbell};
 
 /// What handlers need, cloned into every request: each field is a handle
 /// (a pool, an `Arc`), so a clone costs a few reference counts.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: Db,
-    /// Where recorded sync tasks are handed to the workers.
-    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The sync engine: triggers and retries record the task and enqueue its
+    /// job together; `/readyz` asks its queue.
+    pub engine: Engine,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
-    /// Stamps new task ids and computes freshness; tests hold it still.
+    /// Computes durations and freshness; tests hold it still. (Task ids and
+    /// windows are the engine's, on the database's clock.)
     pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
-    /// State over `db` with the in-process [`Doorbell`], the process-wide
-    /// Prometheus recorder and the database's clock (so task ids and row
-    /// stamps agree).
-    pub fn new(db: Db) -> Self {
+    /// State over `db` and the sync `engine` (built on the same database,
+    /// its queue set up), with the process-wide Prometheus recorder and the
+    /// database's clock.
+    pub fn new(db: Db, engine: Engine) -> Self {
         let clock = db.clock();
         Self {
             db,
-            dispatcher: Arc::new(Doorbell::new()),
+            engine,
             metrics: crate::telemetry::prometheus(),
             clock,
         }
-    }
-
-    pub fn with_dispatcher(mut self, dispatcher: Arc<dyn Dispatcher>) -> Self {
-        self.dispatcher = dispatcher;
-        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

@@ -75,13 +75,24 @@ fn a_bad_configuration_value_stops_start_up_naming_the_key() {
 }
 
 #[test]
-fn the_demo_sets_up_a_store_and_can_run_again() {
+fn the_demo_syncs_all_three_kinds_from_the_simulator_and_can_run_again() {
     let cli = Cli::new();
-    let out = cli.ok(&["demo"]);
-    assert!(out.contains("store 1: Demo store (US, CA)"), "{out}");
-    let again = cli.ok(&["demo"]);
+    let out = cli.ok(&["demo", "--no-serve", "--skus", "5"]);
+    assert!(out.contains("demo store 1: Demo store (US, CA)"), "{out}");
+    for kind in ["inventory", "business", "advertising"] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(kind) && l.contains("rows  ("))
+            .unwrap_or_else(|| panic!("no summary line for {kind}: {out}"));
+        assert!(line.ends_with("(success)"), "{line}");
+        let rows: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(rows > 0, "{kind} landed rows: {line}");
+    }
+    // Again: the same store, new simulator credentials, another round of syncs.
+    let again = cli.ok(&["demo", "--no-serve", "--skus", "5"]);
     assert!(
-        again.contains("store 1:") && !again.contains("store 2:"),
+        again.contains("demo store 1:") && !again.contains("demo store 2:"),
         "{again}"
     );
+    assert!(again.contains("(success)"), "{again}");
 }

@@ -1,5 +1,7 @@
 //! Integration tests of the data layer on real SQLite and PostgreSQL.
 
+mod ads;
+mod archive;
 mod bulk;
 mod schema;
 mod secrets;

@@ -1,50 +1,50 @@
 //! The `sync_task` job: advances one sync task as far as it can go now.
 //!
 //! Every delivery claims the task row (a conditional UPDATE with a lease; no
-//! claim means another delivery owns it or it is finished), reads its
-//! [checkpoint](crate::checkpoint), and then:
+//! claim means another delivery owns it, it is snoozed until later, or it is
+//! finished), reads its [checkpoint](crate::checkpoint), and then:
 //!
-//! 1. **plans** it on the first delivery (one unit per report);
+//! 1. **plans** it on the first delivery (one unit per report; advertising
+//!    first discovers the store's Ads profiles, [`ads::discover`]);
 //! 2. **requests** every report not requested yet (reusing a matching recent
-//!    report, so a crash between `createReport` and the checkpoint costs no
-//!    second report), checkpointing each report id at once;
-//! 3. **polls** every requested report: not ready → later; `DONE` →
-//!    download, parse, convert and upsert its rows in one short transaction,
-//!    then checkpoint the unit done; `CANCELLED` → the unit has no data;
-//!    `FATAL` → the unit is planned again and the task retries after Amazon's
-//!    cooldown;
-//! 4. **finishes** when every unit is done: success with the counts.
+//!    report, or the report an Ads 425 names, so a crash between the request
+//!    and the checkpoint costs no second report), checkpointing each report
+//!    id at once;
+//! 3. **polls** every requested report: not ready → later; done → download,
+//!    parse and convert its rows, then upsert them **and** checkpoint the
+//!    unit done in one transaction, which for the task's last unit also
+//!    records the success (so neither can exist without the other);
+//!    `CANCELLED` → the unit has no data; `FATAL` / Ads `FAILED` → the unit is
+//!    planned again and the task retries after a delay;
+//! 4. is **finished** when that transaction commits.
 //!
-//! A report not ready is a `Snooze` (no attempt spent, FR-7). Failures are
-//! settled by their class: see [`Run::settle_failure`].
+//! A report not ready is a snooze: the delivery gives its lease up until the
+//! next poll ([`SyncTasks::release`]), so nobody claims the task before then
+//! and the follow-up delivery claims it at once; no attempt is spent (FR-7).
+//! Failures are settled by their class: see [`Run::settle_failure`].
 //!
-//! Two gaps of the data layer shape this file (see the README):
-//! - there is no `succeed` inside a transaction, so the last unit's rows
-//!   commit and `succeed` follows at once. A crash in between leaves the task
-//!   running with that unit not checkpointed; the next claim (after the
-//!   lease) ingests the unit again, which the natural-key upsert makes
-//!   harmless, and then succeeds;
-//! - there is no way to release a lease, so a snooze lasts at least until the
-//!   lease taken at the claim has expired, or the next delivery could not
-//!   claim the task.
+//! The SP-API and the Ads API sides live in [`sp`] and [`ads`].
+
+mod ads;
+mod sp;
 
 use std::time::Duration;
 
+use amzsync_amazon::ads::{Ads, AdsAccount};
 use amzsync_amazon::sp::reports::Reports;
 use amzsync_amazon::{Client, Error as AmazonError, LwaApp, SellingPartner};
-use amzsync_db::{
-    BusinessMetricRow, Error as DbError, InventoryRow, Scope, Snapshots, Store, StoreStatus, SyncTask,
-};
-use amzsync_domain::{ErrorClass, SyncKind, SyncTaskId, TaskStatus};
+use amzsync_db::{Error as DbError, Scope, Store, StoreCredentials, StoreStatus, SyncTask, SyncTasks};
+use amzsync_domain::{ErrorClass, SyncKind, SyncTaskId, SyncWindow, TaskStatus};
 use amzsync_jobs::{Delivery, Outcome};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tracing::Instrument as _;
 
-use crate::checkpoint::{Checkpoint, Unit, UnitState};
+use crate::checkpoint::{AdsProfile, AdsReport, Checkpoint, UnitState};
 use crate::engine::Engine;
 use crate::failure::Failure;
 use crate::plan;
-use crate::reports::{self, Fetched};
+use crate::reports::advertising::Context;
+use crate::reports::{Batch, Rows};
 
 /// Stored in the queue: never rename.
 pub(crate) const KIND: &str = "sync_task";
@@ -81,8 +81,10 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         engine,
         task: &task,
         delivery,
+        owner,
         lease_until,
         progressed: false,
+        succeeded: false,
     };
     async move {
         let result = run.advance().await;
@@ -97,8 +99,8 @@ async fn not_claimed(engine: &Engine, id: SyncTaskId) -> Outcome {
     match engine.inner.db.sync_tasks().get(Scope::All, id).await {
         // Finished: a duplicate or late delivery, nothing to do.
         Ok(task) if !task.status.is_active() => Outcome::Done,
-        // Someone holds the lease: the owner itself (a snooze shorter than
-        // its lease) or another worker. Look again once it expires; if the
+        // Leased by another worker, or snoozed until its next poll (a
+        // duplicate delivery): look again once that time has come; if the
         // task is finished by then, that look is a no-op.
         Ok(SyncTask {
             status: TaskStatus::Running,
@@ -122,15 +124,53 @@ enum Step {
     Waiting,
 }
 
+/// Where a task's reports come from.
+enum Source<'a> {
+    /// The SP-API's Reports API (inventory, business).
+    Sp(Reports<'a>),
+    /// The Ads API's reporting v3 (advertising).
+    Ads(Ads<'a>),
+}
+
+/// What polling a report found.
+pub(super) enum Polled {
+    /// Still being generated.
+    NotReady,
+    /// Downloaded and converted.
+    Ready(Batch),
+    /// Amazon cancelled it: no data (SP-API).
+    NoData,
+}
+
+/// Which step of a poll failed, for the message.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Stage {
+    Polling,
+    Downloading,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Polling => "polling",
+            Stage::Downloading => "downloading",
+        })
+    }
+}
+
 /// One delivery's work on one claimed task.
 struct Run<'a> {
     engine: &'a Engine,
     task: &'a SyncTask,
     delivery: &'a Delivery,
+    /// This delivery's name in the lease.
+    owner: String,
     lease_until: DateTime<Utc>,
     /// Whether this delivery moved the task forward (a report requested or
     /// a unit finished); a throttle after progress is pacing, not a fault.
     progressed: bool,
+    /// Whether this delivery committed the task's success.
+    succeeded: bool,
 }
 
 impl Run<'_> {
@@ -142,55 +182,114 @@ impl Run<'_> {
             .get(Scope::All, self.task.store_id)
             .await
             .map_err(|e| Failure::db("loading the store", &e))?;
-        let mut checkpoint = match Checkpoint::read(&self.task.checkpoint) {
-            Ok(Some(checkpoint)) => checkpoint,
-            Ok(None) => self.plan(&store).await?,
-            Err(e) => {
-                return Err(Failure::new(
-                    ErrorClass::Internal,
-                    format!("the task's checkpoint is unreadable: {e}"),
-                ));
-            }
-        };
-        let (client, seller) = self.amazon(&store).await?;
-        let reports = client.reports(&seller);
+        let stored = Checkpoint::read(&self.task.checkpoint).map_err(|e| {
+            Failure::new(
+                ErrorClass::Internal,
+                format!("the task's checkpoint is unreadable: {e}"),
+            )
+        })?;
+        let credentials = self.credentials(&store).await?;
+        let client = self.client(&store, &credentials)?;
+        if self.task.sync_type == SyncKind::Advertising {
+            let token = credentials.advertising_api_refresh_token.ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::Unauthorized,
+                    "the store has no Advertising API refresh token: authorize the Ads API for it",
+                )
+            })?;
+            let account = AdsAccount::new(token);
+            let ads = client.ads(&account);
+            let checkpoint = match stored {
+                Some(checkpoint) => checkpoint,
+                None => {
+                    let profiles = ads::discover(&ads, &inner.db, &store).await?;
+                    let units = plan::ads_units(&profiles, self.window()?, self.engine.now());
+                    let mut checkpoint = Checkpoint::new(units);
+                    checkpoint.profiles = profiles;
+                    self.planned(&store, &checkpoint).await?;
+                    checkpoint
+                }
+            };
+            self.work(&store, &Source::Ads(ads), checkpoint).await
+        } else {
+            let token = credentials.sp_api_refresh_token.ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::Unauthorized,
+                    "the store has no SP-API refresh token: authorize it again",
+                )
+            })?;
+            let seller = SellingPartner::new(store.seller_id.clone(), token);
+            let checkpoint = match stored {
+                Some(checkpoint) => checkpoint,
+                None => {
+                    let checkpoint = Checkpoint::new(plan::units(
+                        self.task.sync_type,
+                        &store.marketplaces,
+                        self.window()?,
+                        self.engine.now(),
+                    ));
+                    self.planned(&store, &checkpoint).await?;
+                    checkpoint
+                }
+            };
+            self.work(&store, &Source::Sp(client.reports(&seller)), checkpoint)
+                .await
+        }
+    }
 
+    /// Requests what is not requested yet, then polls what is.
+    async fn work(
+        &mut self,
+        store: &Store,
+        source: &Source<'_>,
+        mut checkpoint: Checkpoint,
+    ) -> Result<Step, Failure> {
         for i in 0..checkpoint.units.len() {
             if checkpoint.units[i].state == UnitState::Planned {
-                self.request(&reports, &mut checkpoint, i).await?;
+                self.request(source, &mut checkpoint, i).await?;
             }
         }
         let mut waiting = false;
         for i in 0..checkpoint.units.len() {
             if checkpoint.units[i].state == UnitState::Requested {
-                waiting |= !self.poll(&reports, &mut checkpoint, i).await?;
+                waiting |= !self.poll(source, &mut checkpoint, i).await?;
             }
         }
-        if checkpoint.is_complete() {
-            self.finish(&store, &checkpoint).await?;
-            Ok(Step::Finished)
-        } else {
+        if !checkpoint.is_complete() {
             debug_assert!(waiting, "an unfinished task has a report to wait for");
-            Ok(Step::Waiting)
+            return Ok(Step::Waiting);
+        }
+        // Finished here unless the last unit's commit already did it (a
+        // task whose last report was done before this delivery, say).
+        if !self.succeeded {
+            self.commit(&checkpoint, None).await?;
+        }
+        // Best effort: the dashboard's store status, not the task's truth.
+        if let Err(e) = self
+            .engine
+            .inner
+            .db
+            .stores()
+            .set_status(store.id, StoreStatus::Idle, None)
+            .await
+        {
+            tracing::warn!(error = %e, "could not mark the store as idle");
+        }
+        Ok(Step::Finished)
+    }
+
+    /// The task's window.
+    fn window(&self) -> Result<SyncWindow, Failure> {
+        match (self.task.window_start, self.task.window_end) {
+            (Some(start), Some(end)) => SyncWindow::new(start, end)
+                .map_err(|e| Failure::new(ErrorClass::Internal, format!("the task's window: {e}"))),
+            _ => Err(Failure::new(ErrorClass::Internal, "the task has no window")),
         }
     }
 
-    /// The first delivery: the reports the task needs.
-    async fn plan(&self, store: &Store) -> Result<Checkpoint, Failure> {
-        let window = match (self.task.window_start, self.task.window_end) {
-            (Some(start), Some(end)) => amzsync_domain::SyncWindow::new(start, end)
-                .map_err(|e| Failure::new(ErrorClass::Internal, format!("the task's window: {e}")))?,
-            _ => {
-                return Err(Failure::new(ErrorClass::Internal, "the task has no window"));
-            }
-        };
-        let checkpoint = Checkpoint::new(plan::units(
-            self.task.sync_type,
-            &store.marketplaces,
-            window,
-            self.engine.now(),
-        ));
-        self.save(&checkpoint).await?;
+    /// Records the first delivery's plan.
+    async fn planned(&self, store: &Store, checkpoint: &Checkpoint) -> Result<(), Failure> {
+        self.save(checkpoint).await?;
         // Best effort: the dashboard's store status, not the task's truth.
         if let Err(e) = self
             .engine
@@ -203,14 +302,13 @@ impl Run<'_> {
             tracing::warn!(error = %e, "could not mark the store as syncing");
         }
         tracing::info!(reports = checkpoint.units.len(), "sync planned");
-        Ok(checkpoint)
+        Ok(())
     }
 
-    /// The client and seller identity of the store, with its decrypted
-    /// refresh token and its own or the global LWA application.
-    async fn amazon(&self, store: &Store) -> Result<(Client, SellingPartner), Failure> {
-        let inner = &self.engine.inner;
-        let credentials = inner
+    /// The store's decrypted credentials.
+    async fn credentials(&self, store: &Store) -> Result<StoreCredentials, Failure> {
+        self.engine
+            .inner
             .db
             .stores()
             .credentials(Scope::All, store.id)
@@ -218,17 +316,17 @@ impl Run<'_> {
             .map_err(|e| match e {
                 DbError::Secret { .. } => Failure::new(ErrorClass::Internal, e.to_string()),
                 other => Failure::db("loading the store's credentials", &other),
-            })?;
-        let refresh_token = credentials.sp_api_refresh_token.ok_or_else(|| {
-            Failure::new(
-                ErrorClass::Unauthorized,
-                "the store has no SP-API refresh token: authorize it again",
-            )
-        })?;
-        let app = match (credentials.sp_api_client_id, credentials.sp_api_client_secret) {
+            })
+    }
+
+    /// The client of the store's region acting as its own or the global LWA
+    /// application (the Ads API is called as the same application).
+    fn client(&self, store: &Store, credentials: &StoreCredentials) -> Result<Client, Failure> {
+        let inner = &self.engine.inner;
+        let app = match (&credentials.sp_api_client_id, &credentials.sp_api_client_secret) {
             (Some(client_id), Some(client_secret)) => LwaApp {
-                client_id,
-                client_secret,
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
             },
             _ => inner.clients.global_app().cloned().ok_or_else(|| {
                 Failure::new(
@@ -237,90 +335,113 @@ impl Run<'_> {
                 )
             })?,
         };
-        let client = inner
+        inner
             .clients
             .get(store.region, &app)
-            .map_err(|e| Failure::amazon("building the Amazon client", &e))?;
-        Ok((
-            client,
-            SellingPartner::new(store.seller_id.clone(), refresh_token),
-        ))
+            .map_err(|e| Failure::amazon("building the Amazon client", &e))
     }
 
     /// Requests the report of unit `i` and checkpoints its id at once.
     async fn request(
         &mut self,
-        reports: &Reports<'_>,
+        source: &Source<'_>,
         checkpoint: &mut Checkpoint,
         i: usize,
     ) -> Result<(), Failure> {
         let unit = &checkpoint.units[i];
-        let specification = match self.task.sync_type {
-            SyncKind::Inventory => reports::inventory::specification(&unit.marketplace_id),
-            SyncKind::Business | SyncKind::Advertising => {
-                reports::business::specification(&unit.marketplace_id, unit.date)
+        let requested = match source {
+            Source::Sp(reports) => {
+                sp::request(
+                    reports,
+                    self.task.sync_type,
+                    unit,
+                    self.engine.inner.settings.report_reuse_within,
+                )
+                .await
             }
-        };
-        let requested = reports
-            .request_report(&specification, self.engine.inner.settings.report_reuse_within)
-            .await
-            .map_err(|e| Failure::amazon(&format!("requesting the report for {}", unit.label()), &e))?;
-        tracing::debug!(unit = %unit.label(), report_id = %requested.report_id, reused = requested.reused, "report requested");
+            Source::Ads(api) => {
+                let (profile, report, end) = ads_unit(checkpoint, i)?;
+                ads::request(api, &profile, report, unit.date, end).await
+            }
+        }
+        .map_err(|e| Failure::amazon(&format!("requesting the report for {}", unit.label()), &e))?;
         let unit = &mut checkpoint.units[i];
-        unit.report_id = Some(requested.report_id);
+        unit.report_id = Some(requested);
         unit.state = UnitState::Requested;
         self.progressed = true;
         self.save(checkpoint).await
     }
 
-    /// Polls the report of unit `i`; ingests it when ready. `Ok(false)`
-    /// while it is not ready.
+    /// Polls the report of unit `i`; stores its rows when it is ready.
+    /// `Ok(false)` while it is not ready.
     async fn poll(
         &mut self,
-        reports: &Reports<'_>,
+        source: &Source<'_>,
         checkpoint: &mut Checkpoint,
         i: usize,
     ) -> Result<bool, Failure> {
-        let label = checkpoint.units[i].label();
-        let report_id = checkpoint.units[i].report_id.clone().unwrap_or_default();
-        let report = match reports.get_report(&report_id).await {
-            Ok(report) => report,
-            // The checkpointed report is gone: request a new one next time.
-            Err(AmazonError::NotFound) => {
-                self.replan(checkpoint, i).await?;
-                return Err(Failure::amazon(
-                    &format!("polling report {report_id} for {label}"),
-                    &AmazonError::NotFound,
-                ));
+        let unit = checkpoint.units[i].clone();
+        let label = unit.label();
+        let report_id = unit.report_id.clone().unwrap_or_default();
+        let polled = match source {
+            Source::Sp(reports) => {
+                sp::poll(
+                    reports,
+                    self.task.sync_type,
+                    self.task.store_id,
+                    &unit,
+                    &report_id,
+                )
+                .await
             }
-            Err(e) => {
-                return Err(Failure::amazon(
-                    &format!("polling report {report_id} for {label}"),
-                    &e,
-                ));
+            Source::Ads(api) => {
+                let (profile, report, end) = ads_unit(checkpoint, i)?;
+                let ctx = Context {
+                    store: self.task.store_id,
+                    profile,
+                    start: unit.date,
+                    end,
+                };
+                ads::poll(api, ctx, report, &report_id).await
             }
         };
-        match reports.ready_document(&report).await {
-            Ok(None) => Ok(false),
-            Ok(Some(document_id)) => {
-                self.ingest(reports, checkpoint, i, &document_id).await?;
-                Ok(true)
-            }
-            Err(AmazonError::ReportCancelled { .. }) => {
+        match polled {
+            Ok(Polled::NotReady) => Ok(false),
+            Ok(Polled::NoData) => {
                 // FR-7: Amazon cancels a report that has no data. The day is
                 // finished with zero rows, and the task says so.
                 tracing::info!(unit = %label, report_id, "no data from Amazon (report cancelled)");
                 checkpoint.units[i].state = UnitState::NoData;
                 self.progressed = true;
-                self.save(checkpoint).await?;
+                self.commit(checkpoint, None).await?;
                 Ok(true)
             }
-            Err(e @ AmazonError::ReportFatal { .. }) => {
-                // A FATAL report never recovers: the retry requests a new one.
-                self.replan(checkpoint, i).await?;
-                Err(Failure::amazon(&format!("report {report_id} for {label}"), &e))
+            Ok(Polled::Ready(fetched)) => {
+                let skipped = &fetched.skipped;
+                if let Some(first) = skipped.first() {
+                    tracing::warn!(unit = %label, skipped = skipped.len(), %first, "malformed rows skipped");
+                }
+                checkpoint.note_row_errors(&label, skipped);
+                let u = &mut checkpoint.units[i];
+                u.rows = i64::try_from(fetched.rows.len()).unwrap_or(i64::MAX);
+                u.failed = i64::try_from(skipped.len()).unwrap_or(i64::MAX);
+                u.state = UnitState::Done;
+                self.progressed = true;
+                self.commit(checkpoint, Some(&fetched.rows)).await?;
+                tracing::info!(unit = %label, rows = fetched.rows.len(), "report ingested");
+                Ok(true)
             }
-            Err(e) => Err(Failure::amazon(&format!("report {report_id} for {label}"), &e)),
+            Err((stage, e)) => {
+                // A report that vanished or failed for good never recovers:
+                // the retry requests a new one.
+                if matches!(e, AmazonError::NotFound | AmazonError::ReportFatal { .. }) {
+                    self.replan(checkpoint, i).await?;
+                }
+                Err(Failure::amazon(
+                    &format!("{stage} report {report_id} for {label}"),
+                    &e,
+                ))
+            }
         }
     }
 
@@ -331,103 +452,53 @@ impl Run<'_> {
         self.save(checkpoint).await
     }
 
-    /// Downloads, parses and stores the rows of unit `i` in one transaction.
+    /// Upserts `rows` and records `checkpoint` in one transaction, and when
+    /// the checkpoint is complete the task's success too: a unit is done
+    /// exactly when its rows are stored, and the task succeeds exactly when
+    /// its last rows are.
     ///
-    /// The rows of one report (one marketplace, one day) are buffered before
-    /// the transaction opens rather than streamed into it: on SQLite a write
-    /// transaction holds the file's lock, and a download can take minutes.
-    async fn ingest(
-        &mut self,
-        reports: &Reports<'_>,
-        checkpoint: &mut Checkpoint,
-        i: usize,
-        document_id: &str,
-    ) -> Result<(), Failure> {
-        let unit = checkpoint.units[i].clone();
-        let store = self.task.store_id;
-        let doing = format!("downloading the report for {}", unit.label());
-        let batch = self.engine.inner.settings.batch_size;
-        let (stored, skipped) = match self.task.sync_type {
-            SyncKind::Inventory => {
-                let Unit {
-                    marketplace_id, date, ..
-                } = unit.clone();
-                let fetched: Fetched<InventoryRow> = reports
-                    .download(document_id, move |text| {
-                        reports::inventory::read(text, store, &marketplace_id, date)
-                    })
-                    .await
-                    .map_err(|e| Failure::amazon(&doing, &e))?;
-                let n = self.store_rows(&fetched.rows, batch).await?;
-                (n, fetched.skipped)
-            }
-            SyncKind::Business | SyncKind::Advertising => {
-                let Unit {
-                    marketplace_id, date, ..
-                } = unit.clone();
-                let fetched: Fetched<BusinessMetricRow> = reports
-                    .download(document_id, move |text| {
-                        reports::business::read(text, store, &marketplace_id, date)
-                    })
-                    .await
-                    .map_err(|e| Failure::amazon(&doing, &e))?;
-                let n = self.store_rows(&fetched.rows, batch).await?;
-                (n, fetched.skipped)
-            }
-        };
-        if !skipped.is_empty() {
-            tracing::warn!(unit = %unit.label(), skipped = skipped.len(), first = %skipped[0], "malformed rows skipped");
-        }
-        tracing::info!(unit = %unit.label(), rows = stored, "report ingested");
-        checkpoint.note_row_errors(&unit.label(), &skipped);
-        let u = &mut checkpoint.units[i];
-        u.rows = stored;
-        u.failed = i64::try_from(skipped.len()).unwrap_or(i64::MAX);
-        u.state = UnitState::Done;
-        self.progressed = true;
-        self.save(checkpoint).await
-    }
-
-    /// Upserts `rows` in batches inside one transaction.
-    async fn store_rows<T: SnapshotRow>(&self, rows: &[T], batch: usize) -> Result<i64, Failure> {
-        let db = &self.engine.inner.db;
-        let mut tx = db.begin().await.map_err(|e| Failure::db("storing rows", &e))?;
-        for chunk in rows.chunks(batch) {
-            T::upsert(&mut tx, chunk)
+    /// The rows of one report are buffered before the transaction opens
+    /// rather than streamed into it: on SQLite a write transaction holds the
+    /// file's lock, and a download can take minutes.
+    async fn commit(&mut self, checkpoint: &Checkpoint, rows: Option<&Rows>) -> Result<(), Failure> {
+        let inner = &self.engine.inner;
+        let id = self.task.id;
+        let storing = |e: DbError| Failure::db("storing rows", &e);
+        let mut tx = inner.db.begin().await.map_err(storing)?;
+        if let Some(rows) = rows {
+            rows.upsert(&mut tx, inner.settings.batch_size)
                 .await
-                .map_err(|e| Failure::db("storing rows", &e))?;
+                .map_err(storing)?;
         }
-        tx.commit().await.map_err(|e| Failure::db("storing rows", &e))?;
-        Ok(i64::try_from(rows.len()).unwrap_or(i64::MAX))
-    }
-
-    /// Every unit is finished: record the summary, then success with the
-    /// counts (see the module doc on why these are two statements).
-    async fn finish(&self, store: &Store, checkpoint: &Checkpoint) -> Result<(), Failure> {
-        let tasks = self.engine.inner.db.sync_tasks();
-        self.save(checkpoint).await?;
-        tasks
-            .succeed(self.task.id, checkpoint.rows(), checkpoint.failed())
+        let summary = checkpoint.summary();
+        let (done, total) = progress(checkpoint);
+        SyncTasks::record_progress_in(&mut tx, id, done, total, Some(&summary), &checkpoint.to_json())
+            .await
+            .map_err(storing)?;
+        let complete = checkpoint.is_complete();
+        if complete {
+            SyncTasks::succeed_in(
+                &mut tx,
+                id,
+                checkpoint.rows(),
+                checkpoint.failed(),
+                Some(&summary),
+            )
             .await
             .map_err(|e| Failure::db("recording success", &e))?;
-        tracing::info!(rows = checkpoint.rows(), failed = checkpoint.failed(), summary = %checkpoint.summary(), "sync succeeded");
-        if let Err(e) = self
-            .engine
-            .inner
-            .db
-            .stores()
-            .set_status(store.id, StoreStatus::Idle, None)
-            .await
-        {
-            tracing::warn!(error = %e, "could not mark the store as idle");
+        }
+        tx.commit().await.map_err(storing)?;
+        if complete {
+            self.succeeded = true;
+            tracing::info!(rows = checkpoint.rows(), failed = checkpoint.failed(), %summary, "sync succeeded");
         }
         Ok(())
     }
 
-    /// Records the checkpoint and progress (units finished of all).
+    /// Records the checkpoint and progress (units finished of all) when no
+    /// rows go with them (a report requested, or planned again).
     async fn save(&self, checkpoint: &Checkpoint) -> Result<(), Failure> {
-        let done = i32::try_from(checkpoint.finished()).unwrap_or(i32::MAX);
-        let total = i32::try_from(checkpoint.units.len()).unwrap_or(i32::MAX);
+        let (done, total) = progress(checkpoint);
         self.engine
             .inner
             .db
@@ -449,26 +520,43 @@ impl Run<'_> {
             Ok(Step::Finished) => Outcome::Done,
             Ok(Step::Waiting) => {
                 tracing::debug!("reports not ready; polling again later");
-                Outcome::Snooze(self.snooze(poll_delay))
+                self.snooze(poll_delay).await
             }
             Err(failure) => self.settle_failure(failure).await,
         }
     }
 
-    /// A snooze of at least `delay` that outlasts this delivery's lease, so
-    /// the next delivery can claim the task.
-    fn snooze(&self, delay: Duration) -> Duration {
-        delay.max(until_after(self.engine.now(), self.lease_until) + Duration::from_secs(1))
+    /// Gives the lease up until `delay` from now and asks the queue for a
+    /// delivery then, which claims the task at once; a duplicate delivery
+    /// before then is refused the claim and waits too. Should the release
+    /// fail, the snooze outlasts the lease instead.
+    async fn snooze(&self, delay: Duration) -> Outcome {
+        let now = self.engine.now();
+        let released = self
+            .engine
+            .inner
+            .db
+            .sync_tasks()
+            .release(self.task.id, &self.owner, now + delta(delay))
+            .await;
+        match released {
+            Ok(()) => Outcome::Snooze(delay),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release the task's lease; waiting for it to expire");
+                Outcome::Snooze(delay.max(until_after(now, self.lease_until) + Duration::from_secs(1)))
+            }
+        }
     }
 
     /// FR-7 by error class:
     /// - unauthorized: fail at once, the store needs re-authorization;
     /// - throttled after progress in this delivery: snooze for Amazon's wait
     ///   (pacing a long backfill through a quota is not a fault);
-    /// - transient, throttled and FATAL: fail the attempt and put the task
-    ///   back to pending (`retry_count` + 1), then retry after the configured
-    ///   delay, Amazon's `retry_after`, or the FATAL cooldown; on the last
-    ///   attempt, fail for good;
+    /// - transient, throttled and FATAL / FAILED: schedule a retry (the task
+    ///   goes back to pending with `retry_count` + 1, its error and trigger
+    ///   kept) after the configured delay, Amazon's `retry_after`, or for an
+    ///   SP-API FATAL report Amazon's cooldown; on the last attempt, fail for
+    ///   good;
     /// - anything else: fail for good.
     async fn settle_failure(&self, failure: Failure) -> Outcome {
         let inner = &self.engine.inner;
@@ -480,12 +568,16 @@ impl Run<'_> {
         if class == ErrorClass::Throttled && self.progressed {
             let wait = failure.retry_after.unwrap_or(settings.poll_delay);
             tracing::info!(?wait, %message, "throttled after progress; continuing later");
-            return Outcome::Snooze(self.snooze(wait));
+            return self.snooze(wait).await;
         }
         let last_attempt = self.delivery.attempt > settings.retries;
         if class.is_retryable() && !last_attempt {
             let after = match class {
-                ErrorClass::ReportFatal => settings.fatal_cooldown,
+                // The SP-API refuses to regenerate a FATAL report for a
+                // while; the Ads API names no such cooldown for FAILED.
+                ErrorClass::ReportFatal if self.task.sync_type != SyncKind::Advertising => {
+                    settings.fatal_cooldown
+                }
                 _ => failure.retry_after.unwrap_or(settings.retry_delay),
             };
             tracing::warn!(%class, %message, ?after, "sync attempt failed; retrying");
@@ -506,21 +598,16 @@ impl Run<'_> {
                         &now.checkpoint,
                     )
                     .await?;
-                tasks.fail(id, class, &message).await?;
-                tasks.retry(Scope::All, id).await
+                tasks
+                    .schedule_retry(id, class, &message, self.engine.now() + delta(after))
+                    .await
             }
             .await;
             return match recorded {
-                Ok(_) => Outcome::Retry {
+                Ok(()) => Outcome::Retry {
                     after,
                     error: message.into(),
                 },
-                // Another task took the (store, kind) slot while this one was
-                // failed for a moment: it stays failed, with its error.
-                Err(DbError::SyncAlreadyActive { task_id }) => {
-                    tracing::info!(other = %task_id, "another task of this kind started; this one stays failed");
-                    Outcome::Done
-                }
                 // The row could not be updated (database down): run the
                 // attempt again later; the claim's lease will have expired.
                 Err(e) => Outcome::Retry {
@@ -553,30 +640,28 @@ impl Run<'_> {
     }
 }
 
-/// A snapshot row type and its bulk upsert, so `store_rows` serves each.
-trait SnapshotRow: Sized + Sync {
-    fn upsert<'t>(
-        tx: &'t mut amzsync_db::Tx,
-        rows: &'t [Self],
-    ) -> impl std::future::Future<Output = amzsync_db::Result<u64>> + Send + 't;
-}
-
-impl SnapshotRow for InventoryRow {
-    fn upsert<'t>(
-        tx: &'t mut amzsync_db::Tx,
-        rows: &'t [Self],
-    ) -> impl std::future::Future<Output = amzsync_db::Result<u64>> + Send + 't {
-        Snapshots::upsert_inventory(tx, rows)
+/// The Ads profile, report and last day of unit `i` of an advertising task.
+fn ads_unit(checkpoint: &Checkpoint, i: usize) -> Result<(AdsProfile, AdsReport, NaiveDate), Failure> {
+    let unit = &checkpoint.units[i];
+    let profile = unit.profile_id.and_then(|id| checkpoint.profile(id));
+    match (profile, unit.report, unit.end) {
+        (Some(profile), Some(report), Some(end)) => Ok((profile.clone(), report, end)),
+        _ => Err(Failure::new(
+            ErrorClass::Internal,
+            format!(
+                "the checkpoint's unit {} lacks its Ads profile, report or window",
+                unit.label()
+            ),
+        )),
     }
 }
 
-impl SnapshotRow for BusinessMetricRow {
-    fn upsert<'t>(
-        tx: &'t mut amzsync_db::Tx,
-        rows: &'t [Self],
-    ) -> impl std::future::Future<Output = amzsync_db::Result<u64>> + Send + 't {
-        Snapshots::upsert_business(tx, rows)
-    }
+/// Units finished and all, for `progress_done` / `progress_total`.
+fn progress(checkpoint: &Checkpoint) -> (i32, i32) {
+    (
+        i32::try_from(checkpoint.finished()).unwrap_or(i32::MAX),
+        i32::try_from(checkpoint.units.len()).unwrap_or(i32::MAX),
+    )
 }
 
 fn delta(d: Duration) -> TimeDelta {

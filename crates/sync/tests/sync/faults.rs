@@ -248,3 +248,47 @@ async fn a_delivery_for_a_finished_or_leased_task_changes_nothing(db: TestDb) {
     assert!(matches!(late, Outcome::Done), "{late:?}");
     assert_eq!(world.task(task.id).await, task);
 }
+
+on_both_engines!(a_snoozed_task_is_not_claimed_by_a_duplicate_delivery_before_its_time);
+
+async fn a_snoozed_task_is_not_claimed_by_a_duplicate_delivery_before_its_time(db: TestDb) {
+    let world = World::new(db).await;
+    let poll_delay = SyncSettings::default().poll_delay;
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let delivery = |id| Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id,
+        attempt: 1,
+        max_attempts: 4,
+    };
+
+    // The reports are not ready: the lease is given up until the next poll.
+    let first = world.engine.handle(delivery(task.id.0)).await;
+    assert!(
+        matches!(first, Outcome::Snooze(d) if d == poll_delay),
+        "{first:?}"
+    );
+    let snoozed = world.task(task.id).await;
+    let next_poll = world.clock.0.now() + chrono::TimeDelta::from_std(poll_delay).expect("small");
+    assert_eq!(snoozed.status, TaskStatus::Running);
+    assert_eq!(snoozed.lease_owner, None);
+    assert_eq!(snoozed.next_attempt_at, Some(next_poll));
+
+    // A duplicate delivery halfway through is refused the claim and told to
+    // come back at the next poll.
+    world.clock.advance(poll_delay / 2);
+    let duplicate = world.engine.handle(delivery(ulid::Ulid::generate())).await;
+    assert!(
+        matches!(duplicate, Outcome::Snooze(d) if d == poll_delay / 2),
+        "{duplicate:?}"
+    );
+    assert_eq!(world.task(task.id).await.attempt, snoozed.attempt);
+
+    // At its time the follow-up delivery claims it at once, well before the
+    // claim's lease would have expired.
+    assert!(poll_delay < SyncSettings::default().lease);
+    world.clock.advance(poll_delay / 2);
+    let (task, _) = world.drive(task.id).await;
+    assert_success(&task);
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+}

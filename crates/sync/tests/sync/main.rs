@@ -5,7 +5,9 @@
 
 mod harness;
 
+mod advertising;
 mod business;
+mod commits;
 mod faults;
 mod inventory;
 mod queues;

@@ -44,7 +44,8 @@ pub struct StoreView {
     pub has_advertising_api_refresh_token: bool,
     pub sp_api_client_id: Option<String>,
     pub has_sp_api_client_secret: bool,
-    /// Whether scheduled syncs run for the store.
+    /// Whether the store syncs: a deactivated store syncs nothing, scheduled
+    /// or manual (a trigger is a 409 `store_inactive`).
     pub is_active: bool,
     /// `idle`, `syncing`, `error` or `needs_reauth`.
     #[schema(example = "idle")]
@@ -216,8 +217,8 @@ async fn get_store(
     Ok(axum::Json(store.into()))
 }
 
-/// Renames, changes marketplaces, rotates credentials or turns scheduled syncs
-/// on or off, all or nothing.
+/// Renames, changes marketplaces, rotates credentials or turns the store's
+/// syncs on or off, all or nothing.
 #[utoipa::path(patch, path = "/stores/{store_id}", tag = "stores", request_body = UpdateStore,
     params(("store_id" = i64, Path, description = "The store")),
     responses(
@@ -299,7 +300,7 @@ fn parse_marketplaces(list: &[String]) -> Result<Vec<Marketplace>, ApiError> {
         .collect()
 }
 
-/// Stops scheduled syncs for the store (its data and history stay).
+/// Stops the store's syncs, scheduled and manual (its data and history stay).
 #[utoipa::path(post, path = "/stores/{store_id}/deactivate", tag = "stores",
     params(("store_id" = i64, Path, description = "The store")),
     responses((status = 200, description = "The deactivated store", body = StoreView), BadRequest, Unauthorized, NotFound))]

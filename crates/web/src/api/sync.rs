@@ -1,11 +1,14 @@
 //! `/amazon/stores/{store_id}/sync/...`: triggering a sync of one kind, and
 //! where the store stands with each kind (latest run, last success, freshness).
 //!
-//! A trigger records a pending task (the database refuses a second active
-//! one per store and kind, FR-6) and rings the [`Dispatcher`](crate::Dispatcher).
+//! A trigger asks the sync engine ([`amzsync_sync::Engine::trigger`]), which
+//! checks the store, settles the window, records the pending task and enqueues
+//! its job in one go, and refuses a second active task per store and kind
+//! (FR-6). The rules about windows are the engine's; this module only reads
+//! the request's shape.
 
-use amzsync_db::{NewSyncTask, SyncTask};
-use amzsync_domain::{StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger};
+use amzsync_db::SyncTask;
+use amzsync_domain::{StoreId, SyncKind, SyncWindow, TaskStatus, Trigger};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::sync_tasks::TaskView;
-use crate::dispatch::ring;
-use crate::error::responses::{BadRequest, NotFound, Unauthorized, Unprocessable};
+use crate::error::responses::{BadRequest, NotFound, Unauthorized};
 use crate::extract::{KindPath, OptionalJson, StoreIdPath};
 use crate::{ApiError, AppState, Caller};
-
-/// The longest window a trigger may ask for.
-const MAX_DAYS: i64 = 365;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,58 +31,57 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status))
 }
 
-/// Which days to sync: the last `days` days (ending today, UTC), or `from`..=`to`,
-/// or neither for the engine's default (backfill on a first sync, else the lookback).
+/// Which days to sync (days of the store's primary marketplace, both ends
+/// included): `from`..=`to`; or the last `days` days up to the latest day the
+/// kind can sync (today for inventory, which is a snapshot of today only;
+/// yesterday for business reports and advertising, Amazon's last complete
+/// day); or neither for the engine's default (a backfill on a store's first
+/// sync of the kind, else the kind's lookback). The engine decides which
+/// windows can be synced: a refused one is a 422 naming `days`, or `window`
+/// for `from`/`to`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
-    #[schema(minimum = 1, maximum = 365, example = 7)]
+    #[schema(minimum = 1, example = 7)]
     pub days: Option<i64>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
+/// The window a request asks for, as far as its shape tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Default,
+    /// The last this many days (at least one).
+    Days(u64),
+    Dates(SyncWindow),
+}
+
 impl SyncRequest {
-    fn window(&self, today: NaiveDate) -> Result<Option<SyncWindow>, ApiError> {
-        let too_long = || format!("a window is at most {MAX_DAYS} days");
+    /// Reads the request's shape: one of the three forms, a positive
+    /// `days`, `from` not after `to`. Nothing here knows what the engine
+    /// accepts.
+    fn asked(&self) -> Result<Asked, ApiError> {
         match (self.days, self.from, self.to) {
-            (None, None, None) => Ok(None),
+            (None, None, None) => Ok(Asked::Default),
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::unprocessable(
                 "days",
                 "give either days or from and to, not both",
             )),
-            (Some(days), None, None) => {
-                if !(1..=MAX_DAYS).contains(&days) {
-                    return Err(ApiError::unprocessable(
-                        "days",
-                        format!("days is 1 to {MAX_DAYS}"),
-                    ));
-                }
-                let back = Days::new(u64::try_from(days - 1).unwrap_or(0));
-                let start = today.checked_sub_days(back).unwrap_or(today);
-                Ok(Some(
-                    SyncWindow::new(start, today)
-                        .map_err(|e| ApiError::unprocessable("days", e.to_string()))?,
-                ))
-            }
+            (Some(days), None, None) => match u64::try_from(days) {
+                Ok(days) if days >= 1 => Ok(Asked::Days(days)),
+                _ => Err(ApiError::unprocessable("days", "days is at least 1")),
+            },
             (None, Some(_), None) => Err(ApiError::unprocessable("to", "to is required with from")),
             (None, None, Some(_)) => Err(ApiError::unprocessable("from", "from is required with to")),
-            (None, Some(from), Some(to)) => {
-                let window =
-                    SyncWindow::new(from, to).map_err(|e| ApiError::unprocessable("from", e.to_string()))?;
-                if to > today {
-                    return Err(ApiError::unprocessable("to", "the window cannot end after today"));
-                }
-                if i64::from(window.days()) > MAX_DAYS {
-                    return Err(ApiError::unprocessable("from", too_long()));
-                }
-                Ok(Some(window))
-            }
+            (None, Some(from), Some(to)) => SyncWindow::new(from, to)
+                .map(Asked::Dates)
+                .map_err(|e| ApiError::unprocessable("from", e.to_string())),
         }
     }
 }
 
-/// A recorded trigger.
+/// A recorded trigger: the task is pending and its job is queued.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncAccepted {
     #[schema(example = "01JD5Z8X6C0000000000000000")]
@@ -99,8 +97,29 @@ async fn trigger(
     kind: SyncKind,
     body: SyncRequest,
 ) -> Result<Response, ApiError> {
-    let window = body.window(state.clock.now().date_naive())?;
-    let task = record_manual_sync(&state, &caller, store_id, kind, window).await?;
+    let asked = body.asked()?;
+    let window = match asked {
+        Asked::Default => None,
+        Asked::Dates(window) => Some(window),
+        Asked::Days(days) => Some(last_days(&state, &caller, store_id, kind, days).await?),
+    };
+    let task = record_manual_sync(&state, &caller, store_id, kind, window)
+        .await
+        .map_err(|err| match err {
+            // The engine names the window; the client wrote `days`.
+            ApiError::Invalid {
+                status,
+                code,
+                field: Some(field),
+                message,
+            } if field == "window" && matches!(asked, Asked::Days(_)) => ApiError::Invalid {
+                status,
+                code,
+                field: Some("days".into()),
+                message,
+            },
+            other => other,
+        })?;
     let location = format!("/api/v1/amazon/sync-tasks/{}", task.id);
     Ok((
         StatusCode::ACCEPTED,
@@ -113,10 +132,37 @@ async fn trigger(
         .into_response())
 }
 
-/// Records a manual sync of `kind` for one of the caller's stores and rings
-/// the dispatcher: what the API's triggers and the dashboard's sync buttons
-/// both do. Another tenant's store is a 404; a second active task of the
-/// kind is [`ApiError::sync_already_running`] (409).
+/// The last `days` days up to the latest day `kind` can sync, in the store's
+/// primary marketplace (the engine's own notion of "today"). Reading the
+/// store first makes another tenant's store the same 404 as the engine's.
+async fn last_days(
+    state: &AppState,
+    caller: &Caller,
+    store_id: StoreId,
+    kind: SyncKind,
+    days: u64,
+) -> Result<SyncWindow, ApiError> {
+    let store = state.db.stores().get(caller.scope(), store_id).await?;
+    let now = state.engine.db().clock().now();
+    let today = amzsync_sync::plan::today_in(&store.marketplace_id, now);
+    let end = match kind {
+        SyncKind::Inventory => Some(today),
+        _ => today.checked_sub_days(Days::new(1)),
+    };
+    let start = end.and_then(|end| {
+        end.checked_sub_days(Days::new(days - 1))
+            .map(|start| (start, end))
+    });
+    start
+        .and_then(|(start, end)| SyncWindow::new(start, end).ok())
+        .ok_or_else(|| ApiError::unprocessable("days", "too many days"))
+}
+
+/// Starts a manual sync of `kind` for one of the caller's stores through the
+/// engine (the task is recorded and its job queued): what the API's triggers
+/// and the dashboard's sync buttons both do. Another tenant's store is a 404;
+/// the engine's refusals map as [`ApiError`]'s `From<TriggerError>` says
+/// (a second active task of the kind is `sync_already_running`, 409).
 pub(crate) async fn record_manual_sync(
     state: &AppState,
     caller: &Caller,
@@ -124,20 +170,10 @@ pub(crate) async fn record_manual_sync(
     kind: SyncKind,
     window: Option<SyncWindow>,
 ) -> Result<SyncTask, ApiError> {
-    let now = state.clock.now();
-    // Reading the store first makes another tenant's store a 404, never a 409.
-    let store = state.db.stores().get(caller.scope(), store_id).await?;
-    let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-    let new = NewSyncTask {
-        id: SyncTaskId::new(ms, rand::random()),
-        store_id: store.id,
-        kind,
-        trigger: Trigger::Manual,
-        window,
-    };
-    let task = state.db.sync_tasks().create(&new).await?;
-    ring(state, task.id).await;
-    tracing::info!(task_id = %task.id, store_id = %store.id, sync_type = %kind, "sync triggered");
+    let task = state
+        .engine
+        .trigger(caller.scope(), store_id, kind, window, Trigger::Manual)
+        .await?;
     Ok(task)
 }
 
@@ -147,11 +183,16 @@ macro_rules! trigger_handler {
         #[utoipa::path(post, path = $path, tag = "sync", request_body(content = Option<SyncRequest>),
             params(("store_id" = i64, Path, description = "The store")),
             responses(
-                (status = 202, description = "Recorded as pending; `Location` names the task", body = SyncAccepted,
+                (status = 202, description = "Queued: the task is recorded as pending and its job is in the queue \
+                    for a worker; `Location` names the task", body = SyncAccepted,
                     headers(("Location" = String, description = "The task's URL"))),
-                BadRequest, Unauthorized, NotFound, Unprocessable,
+                BadRequest, Unauthorized, NotFound,
                 (status = 409, description = "A sync of this kind is already running for this store \
-                    (`sync_already_running`, with the running task's `task_id`)", body = crate::error::ErrorBody),
+                    (`sync_already_running`, with the running task's `task_id`), or the store is deactivated \
+                    (`store_inactive`)", body = crate::error::ErrorBody),
+                (status = 422, description = "A window the request's shape or the engine refuses (`invalid_field`; \
+                    `field` is `days`, `from`, `to` or `window`), or a kind the store cannot sync \
+                    (`sync_unsupported`, e.g. advertising without an Ads authorization)", body = crate::error::ErrorBody),
             ))]
         async fn $name(
             State(state): State<AppState>,

@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dispatch::ring;
 use crate::error::responses::{BadRequest, NotFound, Unauthorized, Unprocessable};
 use crate::extract::{Query, TaskIdPath, parse_field};
 use crate::{ApiError, AppState, Caller};
@@ -217,11 +216,12 @@ async fn get_task(
     Ok(axum::Json(TaskView::new(task, state.clock.now())))
 }
 
-/// Puts a failed task back in the queue; it resumes from its checkpoint.
+/// Puts a failed task back in the queue (pending again, its job queued for a
+/// worker); it resumes from its checkpoint.
 #[utoipa::path(post, path = "/sync-tasks/{task_id}/retry", tag = "sync-tasks",
     params(("task_id" = String, Path, description = "The task (a ULID)")),
     responses(
-        (status = 202, description = "Pending again", body = TaskView,
+        (status = 202, description = "Queued again: pending, its job in the queue", body = TaskView,
             headers(("Location" = String, description = "The task's URL"))),
         BadRequest, Unauthorized, NotFound,
         (status = 409, description = "The task has not failed (`task_not_failed`), or another sync of its kind \
@@ -241,26 +241,13 @@ async fn retry_task(
     ))
 }
 
-/// Puts one of the caller's failed tasks back to pending and rings the
-/// dispatcher: the API's retry and the dashboard's retry button.
+/// Puts one of the caller's failed tasks back to pending and enqueues it,
+/// through the engine: the API's retry and the dashboard's retry button.
+/// Another tenant's task is a 404; a task that has not failed is
+/// `task_not_failed` (409), another active task of its kind
+/// `sync_already_running` (409).
 pub(crate) async fn retry(state: &AppState, caller: &Caller, id: SyncTaskId) -> Result<SyncTask, ApiError> {
-    let task = state
-        .db
-        .sync_tasks()
-        .retry(caller.scope(), id)
-        .await
-        .map_err(|err| match err {
-            // Retrying a task that has not failed conflicts with its state.
-            amzsync_db::Error::InvalidState { message } => ApiError::Conflict {
-                code: "task_not_failed",
-                message,
-                field: None,
-                task_id: None,
-            },
-            other => other.into(),
-        })?;
-    ring(state, task.id).await;
-    Ok(task)
+    Ok(state.engine.retry(caller.scope(), id).await?)
 }
 
 #[cfg(test)]

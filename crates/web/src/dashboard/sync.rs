@@ -3,8 +3,10 @@
 //! fragment (`GET /stores/{id}/sync/{kind}`) that the page's script polls
 //! while a task is active, and what `POST` answers to the script.
 //!
-//! The button calls the same [`record_manual_sync`] as the API's trigger, so
-//! a second click while a task is active is the same 409, shown on the card.
+//! The button calls the same [`record_manual_sync`] as the API's trigger (the
+//! engine records the task and queues its job), so a second click while a
+//! task is active is the same 409, shown on the card; so are a deactivated
+//! store (409) and a kind the store cannot sync (422).
 
 use amzsync_db::Scope;
 use amzsync_domain::{StoreId, SyncKind, TaskStatus};
@@ -153,9 +155,9 @@ pub(crate) async fn card(
     respond(&viewer, &uri, result)
 }
 
-/// `POST /stores/{store_id}/sync/{kind}`: records a manual sync. The script
-/// gets the new card (200) or the card with the 409 message (409); a plain
-/// form post goes back to where it came from.
+/// `POST /stores/{store_id}/sync/{kind}`: starts a manual sync. The script
+/// gets the new card (200) or the card with the refusal's message (409,
+/// 422); a plain form post goes back to where it came from.
 pub(crate) async fn trigger(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -168,17 +170,29 @@ pub(crate) async fn trigger(
         let kind = parse_kind(&kind)?;
         let caller = viewer.caller();
         let outcome = record_manual_sync(&state, &caller, store, kind, None).await;
-        let conflict = match outcome {
-            Ok(_) => false,
+        let t = viewer.lang.text();
+        let fetch = is_fetch(&headers);
+        // The engine's refusals a person can act on are shown on the card;
+        // without a script only the 409 of a running sync goes back to the
+        // overview, anything else is an error page.
+        let refused = match outcome {
+            Ok(_) => None,
             Err(ApiError::Conflict {
                 code: "sync_already_running",
                 ..
-            }) => true,
+            }) => Some((StatusCode::CONFLICT, t.sync_already_running)),
+            Err(ApiError::Conflict {
+                code: "store_inactive",
+                ..
+            }) if fetch => Some((StatusCode::CONFLICT, t.sync_store_inactive)),
+            Err(ApiError::Invalid {
+                code: "sync_unsupported",
+                ..
+            }) if fetch => Some((StatusCode::UNPROCESSABLE_ENTITY, t.sync_unsupported)),
             Err(other) => return Err(other),
         };
-        let t = viewer.lang.text();
-        if !is_fetch(&headers) {
-            let back = if conflict {
+        if !fetch {
+            let back = if refused.is_some() {
                 format!("/?busy={}-{}#store-{}", store.0, slug(kind), store.0)
             } else {
                 format!("/#store-{}", store.0)
@@ -186,13 +200,8 @@ pub(crate) async fn trigger(
             return Ok(Redirect::to(&back).into_response());
         }
         let mut card = KindCard::load(&state, caller.scope(), store, kind, t, state.clock.now()).await?;
-        let status = if conflict {
-            card.notice = Some(t.sync_already_running);
-            StatusCode::CONFLICT
-        } else {
-            card.notice = Some(t.sync_started);
-            StatusCode::OK
-        };
+        let (status, notice) = refused.unwrap_or((StatusCode::OK, t.sync_started));
+        card.notice = Some(notice);
         Ok(fragment(status, viewer.lang, &card))
     }
     .await;

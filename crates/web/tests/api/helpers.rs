@@ -1,12 +1,14 @@
 //! `TestApp`: one server with its own database, and typed calls to it.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
-use amzsync_db::{Db, Scope, User};
+use amzsync_db::{Db, Engine as DbEngine, Scope, User};
 use amzsync_domain::{ErrorClass, StoreId, SyncTaskId};
+use amzsync_jobs::{Backend, Queue};
+use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::TestDb;
-use amzsync_web::{AppState, Doorbell};
+use amzsync_web::AppState;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -19,7 +21,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub user: User,
     pub token: String,
-    pub doorbell: Doorbell,
+    /// The real sync engine, its queue in the test database. No worker runs:
+    /// triggered jobs stay queued and tasks pending.
+    pub engine: Engine,
     shutdown: CancellationToken,
 }
 
@@ -73,14 +77,19 @@ impl TestApp {
     }
 
     pub async fn start(db: TestDb) -> Self {
+        let engine = engine_on(&db.db).await;
+        Self::start_with(db, engine).await
+    }
+
+    /// A server whose engine was built by the test (its queue elsewhere).
+    pub async fn start_with(db: TestDb, engine: Engine) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         capture_logs();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a free port");
         let base = format!("http://{}", listener.local_addr().expect("a bound address"));
-        let doorbell = Doorbell::new();
-        let state = AppState::new(db.db.clone()).with_dispatcher(Arc::new(doorbell.clone()));
+        let state = AppState::new(db.db.clone(), engine.clone());
         let shutdown = CancellationToken::new();
         tokio::spawn(amzsync_web::serve(listener, state, shutdown.clone()));
         let (user, token) = tenant(&db, "alice", false).await;
@@ -90,7 +99,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             user,
             token,
-            doorbell,
+            engine,
             shutdown,
         }
     }
@@ -188,10 +197,43 @@ impl TestApp {
         tasks.succeed(task, synced, failed).await.unwrap();
     }
 
+    /// Jobs waiting in the engine's queue (due now or later), none of them
+    /// taken: no worker runs in these tests.
+    pub async fn queued_jobs(&self) -> u64 {
+        let stats = self
+            .engine
+            .queue()
+            .stats(chrono::Utc::now())
+            .await
+            .expect("the queue answers");
+        assert_eq!(stats.running, 0, "no worker runs here");
+        stats.pending + stats.scheduled
+    }
+
     pub async fn task_status(&self, task: SyncTaskId) -> String {
         let t = self.db().sync_tasks().get(Scope::All, task).await.unwrap();
         t.status.as_str().to_owned()
     }
+}
+
+/// The sync engine on `db`, its queue in the same database (SQLite file or
+/// PostgreSQL database), set up; default settings, no Amazon endpoints.
+pub async fn engine_on(db: &Db) -> Engine {
+    let backend = match db.engine() {
+        DbEngine::Sqlite => Backend::Sqlite(db.sqlite_pool().expect("an SQLite pool").clone()),
+        DbEngine::Postgres => Backend::Postgres(db.postgres_pool().expect("a PostgreSQL pool").clone()),
+    };
+    let queue = Queue::connect(backend, QUEUE)
+        .await
+        .expect("connecting the queue");
+    queue.setup().await.expect("setting up the queue");
+    Engine::new(
+        db.clone(),
+        queue,
+        AmazonSettings::default(),
+        SyncSettings::default(),
+    )
+    .expect("default settings build an engine")
 }
 
 pub async fn send(request: RequestBuilder) -> Reply {

@@ -29,6 +29,21 @@ async fn readyz_answers_503_when_the_database_is_gone() {
 }
 
 #[tokio::test]
+async fn readyz_answers_503_when_the_queue_is_gone() {
+    // The engine's queue in a database of its own, which then goes away
+    // while the application's database still answers.
+    let queue_db = amzsync_test_support::TestDb::sqlite().await;
+    let engine = crate::helpers::engine_on(&queue_db.db).await;
+    let app = TestApp::start_with(amzsync_test_support::TestDb::sqlite().await, engine).await;
+    let ready = send(app.client.get(format!("{}/readyz", app.base))).await;
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    queue_db.db.close().await;
+    let reply = send(app.client.get(format!("{}/readyz", app.base))).await;
+    reply.assert_error(503, "not_ready", None);
+    assert_eq!(reply.json()["error"]["message"], "the job queue does not answer");
+}
+
+#[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = TestApp::sqlite().await;
     app.get("/api/v1/amazon/stores").await;

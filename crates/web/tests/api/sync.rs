@@ -1,22 +1,55 @@
-//! Sync triggers (202 / 409 / 422) and the per-kind status.
+//! Sync triggers through the real engine (202 queued / 404 / 409 / 422) and
+//! the per-kind status. No worker runs: a triggered job stays in the queue.
 
 use amzsync_db::Scope;
-use amzsync_domain::{ErrorClass, SyncTaskId};
+use amzsync_domain::{ErrorClass, StoreId, SyncTaskId};
 use amzsync_test_support::{TestDb, on_both_engines};
-use chrono::{Days, Utc};
-use serde_json::json;
+use chrono::{Days, NaiveDate, Utc};
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
+const US: &str = "ATVPDKIKX0DER";
+
+/// Today in the test stores' (US) marketplace, as the engine counts days.
+fn today() -> NaiveDate {
+    amzsync_sync::plan::today_in(US, Utc::now())
+}
+
+fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+impl TestApp {
+    async fn triggered_with(&self, store: StoreId, kind: &str, body: Value) -> SyncTaskId {
+        let reply = self.trigger(store, kind, Some(body)).await;
+        assert_eq!(reply.status, 202, "{}", reply.text);
+        reply.json()["task_id"].as_str().unwrap().parse().unwrap()
+    }
+
+    async fn task_count(&self) -> i64 {
+        let tasks = self.db().sync_tasks();
+        tasks
+            .list(Scope::All, &Default::default(), 1, 50)
+            .await
+            .unwrap()
+            .total
+    }
+}
+
 #[tokio::test]
-async fn a_trigger_records_a_pending_task_and_rings_the_doorbell() {
+async fn a_trigger_records_a_pending_task_and_queues_its_job() {
     let app = TestApp::sqlite().await;
     let store = app.store("A1SELLER").await;
-    for (kind, stored) in [
+    assert_eq!(app.queued_jobs().await, 0);
+    for (n, (kind, stored)) in [
         ("inventory", "inventory"),
         ("business-reports", "business"),
         ("advertising", "advertising"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let reply = app.trigger(store, kind, None).await;
         assert_eq!(reply.status, 202, "{}", reply.text);
         let task_id: SyncTaskId = reply.json()["task_id"].as_str().unwrap().parse().unwrap();
@@ -28,57 +61,61 @@ async fn a_trigger_records_a_pending_task_and_rings_the_doorbell() {
         let task = app.db().sync_tasks().get(Scope::All, task_id).await.unwrap();
         assert_eq!(task.sync_type.as_str(), stored);
         assert_eq!(task.trigger.as_str(), "manual");
-        assert_eq!(task.window_start, None, "no body: the engine's default window");
-        assert_eq!(app.doorbell.dispatched().last(), Some(&task_id));
+        assert_eq!(task.status.as_str(), "pending");
+        // No body: the engine's default window, recorded on the task.
+        assert!(task.window_start.is_some() && task.window_end.is_some());
+        assert_eq!(app.queued_jobs().await, n as u64 + 1, "its job is queued");
     }
-    assert_eq!(app.doorbell.dispatched().len(), 3);
+    let inventory = app
+        .get(&format!("/api/v1/amazon/stores/{store}/sync/inventory/status"))
+        .await
+        .json();
+    let today = today().to_string();
+    assert_eq!(inventory["latest"]["window_start"], today.as_str());
+    assert_eq!(inventory["latest"]["window_end"], today.as_str());
 }
 
 #[tokio::test]
 async fn a_trigger_takes_a_window_as_days_or_as_from_and_to() {
     let app = TestApp::sqlite().await;
     let store = app.store("A1SELLER").await;
-    let today = Utc::now().date_naive();
 
-    let by_days = app.triggered_with(store, "inventory", json!({"days": 7})).await;
+    // `days` ends on the latest day the kind can sync: yesterday for reports.
+    let by_days = app
+        .triggered_with(store, "business-reports", json!({"days": 7}))
+        .await;
     let task = app.db().sync_tasks().get(Scope::All, by_days).await.unwrap();
-    assert_eq!(task.window_end, Some(today));
-    assert_eq!(task.window_start, today.checked_sub_days(Days::new(6)));
+    assert_eq!(task.window_end, Some(days_ago(1)));
+    assert_eq!(task.window_start, Some(days_ago(7)));
 
+    // ... and today for inventory, a snapshot of today.
+    let inventory = app.triggered_with(store, "inventory", json!({"days": 1})).await;
+    let task = app.db().sync_tasks().get(Scope::All, inventory).await.unwrap();
+    assert_eq!(
+        (task.window_start, task.window_end),
+        (Some(today()), Some(today()))
+    );
+
+    let (from, to) = (days_ago(30), days_ago(2));
     let by_dates = app
         .triggered_with(
             store,
             "advertising",
-            json!({"from": "2024-05-01", "to": "2024-05-31"}),
+            json!({"from": from.to_string(), "to": to.to_string()}),
         )
         .await;
     let task = app.db().sync_tasks().get(Scope::All, by_dates).await.unwrap();
-    assert_eq!(task.window_start, Some("2024-05-01".parse().unwrap()));
-    assert_eq!(task.window_end, Some("2024-05-31".parse().unwrap()));
-}
-
-impl TestApp {
-    async fn triggered_with(
-        &self,
-        store: amzsync_domain::StoreId,
-        kind: &str,
-        body: serde_json::Value,
-    ) -> SyncTaskId {
-        let reply = self.trigger(store, kind, Some(body)).await;
-        assert_eq!(reply.status, 202, "{}", reply.text);
-        reply.json()["task_id"].as_str().unwrap().parse().unwrap()
-    }
+    assert_eq!((task.window_start, task.window_end), (Some(from), Some(to)));
+    assert_eq!(app.queued_jobs().await, 3);
 }
 
 #[tokio::test]
-async fn a_bad_window_is_a_422_naming_the_field_and_records_nothing() {
+async fn a_malformed_window_is_a_422_naming_the_field_and_records_nothing() {
     let app = TestApp::sqlite().await;
     let store = app.store("A1SELLER").await;
-    let tomorrow = Utc::now().date_naive().checked_add_days(Days::new(1)).unwrap();
     let cases = [
         (json!({"from": "2024-05-02", "to": "2024-05-01"}), "from"),
         (json!({"days": 0}), "days"),
-        (json!({"days": 366}), "days"),
         (json!({"days": -5}), "days"),
         (json!({"days": "seven"}), "days"),
         (
@@ -87,8 +124,6 @@ async fn a_bad_window_is_a_422_naming_the_field_and_records_nothing() {
         ),
         (json!({"from": "2024-05-01"}), "to"),
         (json!({"to": "2024-05-01"}), "from"),
-        (json!({"from": "2022-01-01", "to": "2024-01-01"}), "from"),
-        (json!({"from": "2024-05-01", "to": tomorrow.to_string()}), "to"),
         (json!({"from": "2024-02-30", "to": "2024-03-01"}), "from"),
         (json!({"from": "yesterday", "to": "2024-03-01"}), "from"),
         (json!({"weeks": 2}), "weeks"),
@@ -98,10 +133,38 @@ async fn a_bad_window_is_a_422_naming_the_field_and_records_nothing() {
         assert_eq!(reply.status, 422, "{body}: {}", reply.text);
         reply.assert_error(422, "invalid_field", Some(field));
     }
-    let tasks = app.db().sync_tasks();
-    let page = tasks.list(Scope::All, &Default::default(), 1, 10).await.unwrap();
-    assert_eq!(page.total, 0);
-    assert!(app.doorbell.dispatched().is_empty());
+    assert_eq!(app.task_count().await, 0);
+    assert_eq!(app.queued_jobs().await, 0);
+}
+
+#[tokio::test]
+async fn a_window_the_engine_refuses_is_a_422_naming_days_or_window() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    let dates = |from: NaiveDate, to: NaiveDate| json!({"from": from.to_string(), "to": to.to_string()});
+    let tomorrow = today().checked_add_days(Days::new(1)).unwrap();
+    let cases = [
+        // Reports end by yesterday: Amazon has no complete day after it.
+        ("business-reports", dates(days_ago(3), today()), "window"),
+        ("business-reports", dates(days_ago(3), tomorrow), "window"),
+        ("advertising", dates(days_ago(3), today()), "window"),
+        // Amazon keeps two years of Sales & Traffic.
+        ("business-reports", json!({"days": 731}), "days"),
+        ("business-reports", dates(days_ago(800), days_ago(1)), "window"),
+        // ... and about three months of advertising reports.
+        ("advertising", dates(days_ago(400), days_ago(300)), "window"),
+        ("advertising", json!({"days": 365}), "days"),
+        // Inventory is a snapshot of today only.
+        ("inventory", json!({"days": 2}), "days"),
+        ("inventory", dates(days_ago(1), days_ago(1)), "window"),
+    ];
+    for (kind, body, field) in cases {
+        let reply = app.trigger(store, kind, Some(body.clone())).await;
+        assert_eq!(reply.status, 422, "{kind} {body}: {}", reply.text);
+        reply.assert_error(422, "invalid_field", Some(field));
+    }
+    assert_eq!(app.task_count().await, 0);
+    assert_eq!(app.queued_jobs().await, 0);
 }
 
 #[tokio::test]
@@ -109,7 +172,7 @@ async fn a_second_trigger_of_the_same_kind_is_a_409_naming_the_running_task() {
     let app = TestApp::sqlite().await;
     let store = app.store("A1SELLER").await;
     let first = app.triggered(store, "inventory").await;
-    let again = app.trigger(store, "inventory", Some(json!({"days": 2}))).await;
+    let again = app.trigger(store, "inventory", Some(json!({"days": 1}))).await;
     again.assert_error(409, "sync_already_running", None);
     let error = &again.json()["error"];
     assert_eq!(
@@ -117,6 +180,7 @@ async fn a_second_trigger_of_the_same_kind_is_a_409_naming_the_running_task() {
         "a sync of this kind is already running for this store"
     );
     assert_eq!(error["task_id"], first.to_string());
+    assert_eq!(app.queued_jobs().await, 1, "the refused trigger queued nothing");
     // Other kinds are independent.
     app.triggered(store, "advertising").await;
     // Once the first has finished, the slot is free again.
@@ -127,9 +191,57 @@ async fn a_second_trigger_of_the_same_kind_is_a_409_naming_the_running_task() {
 #[tokio::test]
 async fn triggering_a_missing_store_is_a_404() {
     let app = TestApp::sqlite().await;
-    app.trigger(amzsync_domain::StoreId(777), "inventory", None)
+    for body in [None, Some(json!({"days": 3}))] {
+        app.trigger(StoreId(777), "business-reports", body)
+            .await
+            .assert_error(404, "not_found", None);
+    }
+    assert_eq!(app.queued_jobs().await, 0);
+}
+
+#[tokio::test]
+async fn a_deactivated_store_is_a_409_store_inactive() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    app.post(&format!("/api/v1/amazon/stores/{store}/deactivate"), json!({}))
+        .await;
+    for kind in ["inventory", "business-reports", "advertising"] {
+        app.trigger(store, kind, None)
+            .await
+            .assert_error(409, "store_inactive", None);
+    }
+    assert_eq!(app.task_count().await, 0);
+    assert_eq!(app.queued_jobs().await, 0);
+}
+
+#[tokio::test]
+async fn advertising_without_an_ads_authorization_is_a_422_naming_the_reason() {
+    let app = TestApp::sqlite().await;
+    let mut new = amzsync_test_support::new_store(app.user.id, "A1NOADS");
+    new.advertising_api_refresh_token = None;
+    let store = app.db().stores().create(new).await.unwrap().id;
+    let reply = app.trigger(store, "advertising", None).await;
+    reply.assert_error(422, "sync_unsupported", None);
+    let message = reply.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("advertising_api_refresh_token"), "{message}");
+    // The other kinds need no Ads authorization.
+    app.triggered(store, "inventory").await;
+    assert_eq!(app.queued_jobs().await, 1);
+}
+
+#[tokio::test]
+async fn a_store_needing_reauthorization_still_takes_a_manual_trigger() {
+    // The engine refuses only scheduled syncs then (`needs_reauth`), so a
+    // user can check new credentials at once.
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    app.db()
+        .stores()
+        .set_status(store, amzsync_db::StoreStatus::NeedsReauth, Some("invalid_grant"))
         .await
-        .assert_error(404, "not_found", None);
+        .unwrap();
+    app.triggered(store, "inventory").await;
+    assert_eq!(app.queued_jobs().await, 1);
 }
 
 async fn twenty_concurrent_triggers_give_one_202_and_nineteen_409s(db: TestDb) {
@@ -146,14 +258,8 @@ async fn twenty_concurrent_triggers_give_one_202_and_nineteen_409s(db: TestDb) {
         c.assert_error(409, "sync_already_running", None);
         assert_eq!(c.json()["error"]["task_id"], winner);
     }
-    let page = app
-        .db()
-        .sync_tasks()
-        .list(Scope::All, &Default::default(), 1, 50)
-        .await
-        .unwrap();
-    assert_eq!(page.total, 1);
-    assert_eq!(app.doorbell.dispatched().len(), 1);
+    assert_eq!(app.task_count().await, 1);
+    assert_eq!(app.queued_jobs().await, 1, "exactly one job");
 }
 
 on_both_engines!(twenty_concurrent_triggers_give_one_202_and_nineteen_409s);

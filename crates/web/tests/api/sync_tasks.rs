@@ -187,7 +187,13 @@ async fn retrying_a_failed_task_makes_it_pending_again() {
     assert_eq!(body["trigger"], "retry");
     assert_eq!(body["retry_count"], 1);
     assert!(body["error_message"].is_null());
-    assert_eq!(app.doorbell.dispatched(), [task, task]);
+    // The trigger's job (never taken: no worker runs) and the retry's.
+    assert_eq!(app.queued_jobs().await, 2);
+    // A double click retries nothing more.
+    app.post(&format!("/api/v1/amazon/sync-tasks/{task}/retry"), json!({}))
+        .await
+        .assert_error(409, "task_not_failed", None);
+    assert_eq!(app.queued_jobs().await, 2);
 }
 
 #[tokio::test]
@@ -203,6 +209,7 @@ async fn retrying_a_task_that_has_not_failed_is_a_409() {
         .await
         .assert_error(409, "task_not_failed", None);
     assert_eq!(app.task_status(pending).await, "success");
+    assert_eq!(app.queued_jobs().await, 1, "only the trigger's job");
 }
 
 #[tokio::test]

@@ -1,12 +1,12 @@
 //! `TestApp` for the dashboard: one server with its own database, a signed-in
 //! user, and calls that carry (or leave out) the session cookie.
 
-use std::sync::Arc;
-
 use amzsync_db::{Db, NewSyncTask, User};
 use amzsync_domain::{ErrorClass, StoreId, SyncKind, SyncTaskId, Trigger};
+use amzsync_jobs::{Backend, Queue};
+use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::TestDb;
-use amzsync_web::{AppState, Doorbell};
+use amzsync_web::AppState;
 use reqwest::{RequestBuilder, StatusCode};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -18,7 +18,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub user: User,
     pub token: String,
-    pub doorbell: Doorbell,
+    /// The real sync engine, its queue in the test database. No worker runs:
+    /// triggered jobs stay queued and tasks pending.
+    pub engine: Engine,
     shutdown: CancellationToken,
 }
 
@@ -92,8 +94,8 @@ impl TestApp {
             .await
             .expect("binding a free port");
         let base = format!("http://{}", listener.local_addr().expect("a bound address"));
-        let doorbell = Doorbell::new();
-        let state = AppState::new(db.db.clone()).with_dispatcher(Arc::new(doorbell.clone()));
+        let engine = engine_on(&db.db).await;
+        let state = AppState::new(db.db.clone(), engine.clone());
         let shutdown = CancellationToken::new();
         tokio::spawn(amzsync_web::serve(listener, state, shutdown.clone()));
         let (user, token) = tenant(&db, "alice").await;
@@ -106,7 +108,7 @@ impl TestApp {
                 .expect("a client"),
             user,
             token,
-            doorbell,
+            engine,
             shutdown,
         }
     }
@@ -215,6 +217,18 @@ impl TestApp {
         id
     }
 
+    /// Jobs waiting in the engine's queue; none is taken (no worker runs).
+    pub async fn queued_jobs(&self) -> u64 {
+        let stats = self
+            .engine
+            .queue()
+            .stats(chrono::Utc::now())
+            .await
+            .expect("the queue answers");
+        assert_eq!(stats.running, 0, "no worker runs here");
+        stats.pending + stats.scheduled
+    }
+
     async fn claim(&self, id: SyncTaskId) {
         let lease = chrono::Utc::now() + chrono::Duration::minutes(5);
         self.db()
@@ -224,6 +238,22 @@ impl TestApp {
             .unwrap()
             .expect("a pending task");
     }
+}
+
+/// The sync engine on the test's SQLite file, its queue in the same file.
+async fn engine_on(db: &Db) -> Engine {
+    let pool = db.sqlite_pool().expect("an SQLite pool").clone();
+    let queue = Queue::connect(Backend::Sqlite(pool), QUEUE)
+        .await
+        .expect("connecting the queue");
+    queue.setup().await.expect("setting up the queue");
+    Engine::new(
+        db.clone(),
+        queue,
+        AmazonSettings::default(),
+        SyncSettings::default(),
+    )
+    .expect("default settings build an engine")
 }
 
 fn rand_id() -> u128 {

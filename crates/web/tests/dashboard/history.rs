@@ -105,7 +105,8 @@ async fn a_failed_task_shows_its_error_and_can_be_retried() {
         .assert_redirect(&format!("/tasks/{id}?retried=1"));
     let task = app.db().sync_tasks().get(Scope::All, id).await.unwrap();
     assert_eq!(task.status.as_str(), "pending");
-    assert_eq!(app.doorbell.dispatched(), vec![id]);
+    assert_eq!(task.trigger.as_str(), "retry");
+    assert_eq!(app.queued_jobs().await, 1, "the retry's job is queued");
 
     let after = app.get(&format!("/tasks/{id}?retried=1")).await;
     after
@@ -116,6 +117,7 @@ async fn a_failed_task_shows_its_error_and_can_be_retried() {
     let again = app.post_form(&format!("/tasks/{id}/retry"), &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     again.assert_contains(r#"data-test="task-notice""#);
+    assert_eq!(app.queued_jobs().await, 1);
 }
 
 #[tokio::test]

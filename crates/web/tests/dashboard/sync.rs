@@ -1,7 +1,7 @@
 //! Sync buttons and the card fragment their script polls.
 
 use amzsync_db::Scope;
-use amzsync_domain::{StoreId, SyncKind, Trigger};
+use amzsync_domain::{StoreId, SyncKind, TaskStatus, Trigger};
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
@@ -18,15 +18,20 @@ async fn a_sync_button_records_a_manual_task_and_answers_with_its_card() {
         .assert_contains(r#"data-status="pending""#)
         .assert_contains("Sync started.");
 
-    // The same task the API's trigger records, handed to the dispatcher.
-    let rung = app.doorbell.dispatched();
-    assert_eq!(rung.len(), 1);
-    let task = app.db().sync_tasks().get(Scope::All, rung[0]).await.unwrap();
+    // The same task the API's trigger records, its job queued by the engine.
+    let task = app
+        .db()
+        .sync_tasks()
+        .latest(Scope::All, store, SyncKind::Business, None)
+        .await
+        .unwrap()
+        .expect("a task");
     assert_eq!(
-        (task.store_id, task.sync_type, task.trigger),
-        (store, SyncKind::Business, Trigger::Manual)
+        (task.store_id, task.sync_type, task.trigger, task.status),
+        (store, SyncKind::Business, Trigger::Manual, TaskStatus::Pending)
     );
-    assert_eq!(task.window_start, None, "the engine's default window");
+    assert!(task.window_start.is_some(), "the engine's default window");
+    assert_eq!(app.queued_jobs().await, 1);
 }
 
 #[tokio::test]
@@ -42,7 +47,7 @@ async fn a_second_click_while_a_sync_runs_shows_the_409_message() {
     again
         .assert_contains(r#"data-test="sync-notice">A sync of this kind is already running for this store.<"#)
         .assert_contains(r#"data-active="true""#);
-    assert_eq!(app.doorbell.dispatched().len(), 1);
+    assert_eq!(app.queued_jobs().await, 1);
 }
 
 #[tokio::test]
@@ -111,11 +116,40 @@ async fn another_users_store_cannot_be_synced_or_watched() {
         app.get(&format!("/stores/{theirs}/sync/business")).await.status,
         StatusCode::NOT_FOUND
     );
-    assert!(app.doorbell.dispatched().is_empty());
+    assert_eq!(app.queued_jobs().await, 0);
 
     let mine = app.store("A1MINE").await;
     assert_eq!(
         app.get(&format!("/stores/{mine}/sync/nonsense")).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn the_engines_refusals_show_on_the_card() {
+    let app = TestApp::sqlite().await;
+    let mut new = amzsync_test_support::new_store(app.user.id, "A1NOADS");
+    new.advertising_api_refresh_token = None;
+    let no_ads = app.db().stores().create(new).await.unwrap().id;
+    let unsupported = app
+        .post_fetch(&format!("/stores/{no_ads}/sync/advertising"))
+        .await;
+    assert_eq!(unsupported.status, StatusCode::UNPROCESSABLE_ENTITY);
+    unsupported
+        .assert_contains(r#"data-test="kind-card-advertising""#)
+        .assert_contains("add an Advertising API refresh token");
+
+    let off = app.store("A1OFF").await;
+    app.db()
+        .stores()
+        .set_active(Scope::All, off, false)
+        .await
+        .unwrap();
+    let inactive = app.post_fetch(&format!("/stores/{off}/sync/inventory")).await;
+    assert_eq!(inactive.status, StatusCode::CONFLICT);
+    inactive.assert_contains("Syncs are off for this store");
+    // Without a script: an error page with the same status.
+    let page = app.post_form(&format!("/stores/{off}/sync/inventory"), &[]).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert_eq!(app.queued_jobs().await, 0);
 }

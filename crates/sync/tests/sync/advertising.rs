@@ -1,0 +1,496 @@
+//! FR-3: Sponsored Products per SKU per day and the detail tables, from the
+//! store's discovered Ads profiles, exactly as the simulator's ground truth.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use amzsync_amazon_sim::{AdsProfile, AdsReportOutcome, AdsRow, Operation};
+use amzsync_db::{
+    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsMetrics, AdsSearchTermRow, AdsTargetingRow, NewStore,
+    Scope, Stamped,
+};
+use amzsync_domain::{ErrorClass, Marketplace, Region, SyncKind, SyncWindow, Trigger};
+use amzsync_jobs::{Delivery, Job, Outcome};
+use amzsync_sync::{SyncSettings, TriggerError, job_kinds};
+use amzsync_test_support::{TestDb, on_both_engines};
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+
+use crate::harness::{SELLER, US, World, assert_success};
+
+fn money(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).expect("a count fits")
+}
+
+/// Our metrics of a truth row: spend = cost, the 7-day conversions.
+fn metrics(row: &AdsRow) -> AdsMetrics {
+    let m = &row.metrics;
+    AdsMetrics {
+        impressions: count(m.impressions),
+        clicks: count(m.clicks),
+        spend: money(m.cost_cents),
+        sales_7d: money(m.d7.sales_cents),
+        orders_7d: count(m.d7.purchases),
+        units_7d: count(m.d7.units_sold),
+    }
+}
+
+fn profiles(world: &World) -> Vec<AdsProfile> {
+    world
+        .sim
+        .truth()
+        .ads_profiles(SELLER)
+        .expect("the seller advertises")
+}
+
+/// The truth of every profile and day of `from..=to`, one report grain.
+fn truth(world: &World, from: NaiveDate, to: NaiveDate, grain: &str) -> Vec<(AdsProfile, AdsRow)> {
+    let truth = world.sim.truth();
+    let mut out = Vec::new();
+    for p in profiles(world) {
+        for day in SyncWindow::new(from, to).expect("ordered").iter_days() {
+            let rows = match grain {
+                "products" => truth.ads_advertised_product(p.profile_id, day),
+                "campaigns" => truth.ads_campaigns(p.profile_id, day),
+                "ad_groups" => truth.ads_ad_groups(p.profile_id, day),
+                "targeting" => truth.ads_targeting(p.profile_id, day),
+                _ => truth.ads_search_terms(p.profile_id, day),
+            }
+            .expect("a known profile");
+            out.extend(rows.into_iter().map(|r| (p.clone(), r)));
+        }
+    }
+    out
+}
+
+/// The truth's spAdvertisedProduct rows summed per marketplace, day and SKU.
+fn expected_products(world: &World, from: NaiveDate, to: NaiveDate) -> Vec<AdsMetricRow> {
+    let mut sums: BTreeMap<(String, NaiveDate, String), AdsMetricRow> = BTreeMap::new();
+    for (p, r) in truth(world, from, to, "products") {
+        let sku = r.advertised_sku.clone().expect("an advertised product has a SKU");
+        let m = metrics(&r);
+        let sum = sums
+            .entry((p.marketplace_id.clone(), r.date, sku.clone()))
+            .or_insert_with(|| AdsMetricRow {
+                store_id: world.store.id,
+                marketplace_id: p.marketplace_id.clone(),
+                date: r.date,
+                sku,
+                asin: r.advertised_asin.clone(),
+                currency: p.currency_code.to_owned(),
+                impressions: 0,
+                clicks: 0,
+                spend: Decimal::ZERO,
+                sales_7d: Decimal::ZERO,
+                orders_7d: 0,
+                units_7d: 0,
+            });
+        sum.impressions += m.impressions;
+        sum.clicks += m.clicks;
+        sum.spend += m.spend;
+        sum.sales_7d += m.sales_7d;
+        sum.orders_7d += m.orders_7d;
+        sum.units_7d += m.units_7d;
+    }
+    sums.into_values().collect()
+}
+
+async fn stored_products(world: &World, from: NaiveDate, to: NaiveDate) -> Vec<Stamped<AdsMetricRow>> {
+    let mut rows = world
+        .db
+        .snapshots()
+        .ads_between(world.store.id, from, to, None)
+        .await
+        .expect("reading ads rows");
+    rows.sort_by(|a, b| {
+        (&a.row.marketplace_id, a.row.date, &a.row.sku).cmp(&(&b.row.marketplace_id, b.row.date, &b.row.sku))
+    });
+    rows
+}
+
+fn rows<T>(stamped: Vec<Stamped<T>>) -> Vec<T> {
+    stamped.into_iter().map(|s| s.row).collect()
+}
+
+/// Asserts every detail table of the store equals the truth over `from..=to`.
+async fn assert_details_exact(world: &World, from: NaiveDate, to: NaiveDate) {
+    let store = world.store.id;
+    let snapshots = world.db.snapshots();
+
+    let mut expected: Vec<AdsCampaignRow> = truth(world, from, to, "campaigns")
+        .into_iter()
+        .map(|(p, r)| AdsCampaignRow {
+            store_id: store,
+            profile_id: p.profile_id,
+            date: r.date,
+            campaign_id: r.campaign_id,
+            marketplace_id: p.marketplace_id.clone(),
+            campaign_name: Some(r.campaign_name.clone()),
+            campaign_status: Some(r.campaign_status.to_owned()),
+            budget_amount: Some(money(r.campaign_budget_cents)),
+            budget_type: Some("DAILY_BUDGET".to_owned()),
+            currency: p.currency_code.to_owned(),
+            metrics: metrics(&r),
+        })
+        .collect();
+    let mut stored = rows(
+        snapshots
+            .ads_campaigns_between(store, from, to)
+            .await
+            .expect("campaigns"),
+    );
+    let key = |r: &AdsCampaignRow| (r.profile_id, r.date, r.campaign_id);
+    expected.sort_by_key(key);
+    stored.sort_by_key(key);
+    assert!(!expected.is_empty());
+    assert_eq!(stored, expected, "campaigns");
+
+    let mut expected: Vec<AdsAdGroupRow> = truth(world, from, to, "ad_groups")
+        .into_iter()
+        .map(|(p, r)| AdsAdGroupRow {
+            store_id: store,
+            profile_id: p.profile_id,
+            date: r.date,
+            campaign_id: r.campaign_id,
+            ad_group_id: r.ad_group_id.expect("an ad group row has its id"),
+            marketplace_id: p.marketplace_id.clone(),
+            campaign_name: Some(r.campaign_name.clone()),
+            ad_group_name: r.ad_group_name.clone(),
+            ad_status: r.ad_group_status.map(str::to_owned),
+            currency: p.currency_code.to_owned(),
+            metrics: metrics(&r),
+        })
+        .collect();
+    let mut stored = rows(
+        snapshots
+            .ads_ad_groups_between(store, from, to)
+            .await
+            .expect("ad groups"),
+    );
+    let key = |r: &AdsAdGroupRow| (r.profile_id, r.date, r.campaign_id, r.ad_group_id);
+    expected.sort_by_key(key);
+    stored.sort_by_key(key);
+    assert!(!expected.is_empty());
+    assert_eq!(stored, expected, "ad groups");
+
+    let mut expected: Vec<AdsTargetingRow> = truth(world, from, to, "targeting")
+        .into_iter()
+        .map(|(p, r)| AdsTargetingRow {
+            store_id: store,
+            profile_id: p.profile_id,
+            date: r.date,
+            campaign_id: r.campaign_id,
+            ad_group_id: r.ad_group_id.expect("a target's ad group"),
+            keyword_id: r.keyword_id.expect("a target's id"),
+            marketplace_id: p.marketplace_id.clone(),
+            keyword: r.keyword.clone(),
+            keyword_type: r.keyword_type.map(str::to_owned),
+            match_type: r.match_type.map(str::to_owned),
+            targeting: r.targeting.clone(),
+            currency: p.currency_code.to_owned(),
+            metrics: metrics(&r),
+        })
+        .collect();
+    let mut stored = rows(
+        snapshots
+            .ads_targeting_between(store, from, to)
+            .await
+            .expect("targeting"),
+    );
+    let key = |r: &AdsTargetingRow| (r.profile_id, r.date, r.campaign_id, r.ad_group_id, r.keyword_id);
+    expected.sort_by_key(key);
+    stored.sort_by_key(key);
+    assert!(!expected.is_empty());
+    assert_eq!(stored, expected, "targeting");
+
+    let mut expected: Vec<AdsSearchTermRow> = truth(world, from, to, "search_terms")
+        .into_iter()
+        .map(|(p, r)| AdsSearchTermRow {
+            store_id: store,
+            profile_id: p.profile_id,
+            date: r.date,
+            campaign_id: r.campaign_id,
+            ad_group_id: r.ad_group_id.expect("a search term's ad group"),
+            keyword_id: r.keyword_id.expect("a search term's target"),
+            search_term: r.search_term.clone().expect("a search term"),
+            marketplace_id: p.marketplace_id.clone(),
+            keyword: r.keyword.clone(),
+            match_type: r.match_type.map(str::to_owned),
+            currency: p.currency_code.to_owned(),
+            metrics: metrics(&r),
+        })
+        .collect();
+    let mut stored = rows(
+        snapshots
+            .ads_search_terms_between(store, from, to)
+            .await
+            .expect("search terms"),
+    );
+    let key = |r: &AdsSearchTermRow| {
+        (
+            r.profile_id,
+            r.date,
+            r.campaign_id,
+            r.ad_group_id,
+            r.keyword_id,
+            r.search_term.clone(),
+        )
+    };
+    expected.sort_by_key(key);
+    stored.sort_by_key(key);
+    assert!(!expected.is_empty());
+    assert_eq!(stored, expected, "search terms");
+}
+
+on_both_engines!(the_first_advertising_sync_backfills_thirty_days_exactly);
+
+async fn the_first_advertising_sync_backfills_thirty_days_exactly(db: TestDb) {
+    let world = World::new(db).await;
+    let yesterday = world.today() - Days::new(1);
+    let first = yesterday - Days::new(29);
+
+    let task = world.trigger(SyncKind::Advertising, None).await;
+    assert_eq!(
+        (task.window_start, task.window_end),
+        (Some(first), Some(yesterday))
+    );
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert!(trace.retries.is_empty(), "{trace:?}");
+    // Two profiles (US, CA), five report types, one window each.
+    assert_eq!((task.progress_done, task.progress_total), (10, 10));
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateAsyncReport).calls, 10);
+    let expected = expected_products(&world, first, yesterday);
+    assert!(expected.iter().any(|r| r.marketplace_id == US));
+    assert_eq!(rows(stored_products(&world, first, yesterday).await), expected);
+    assert_details_exact(&world, first, yesterday).await;
+    let recorded = world
+        .db
+        .ads_profiles()
+        .list(world.store.id)
+        .await
+        .expect("profiles");
+    let mut ids: Vec<i64> = profiles(&world).iter().map(|p| p.profile_id).collect();
+    ids.sort_unstable();
+    assert_eq!(recorded.iter().map(|p| p.profile_id).collect::<Vec<_>>(), ids);
+    // The next run re-pulls the lookback.
+    let later = world.trigger(SyncKind::Advertising, None).await;
+    assert_eq!(later.window_start, Some(yesterday - Days::new(13)));
+}
+
+on_both_engines!(a_forty_five_day_window_is_two_reports_per_type_and_profile);
+
+async fn a_forty_five_day_window_is_two_reports_per_type_and_profile(db: TestDb) {
+    let world = World::new(db).await;
+    let last = world.today() - Days::new(1);
+    let window = SyncWindow::new(last - Days::new(44), last).expect("ordered");
+
+    let task = world.trigger(SyncKind::Advertising, Some(window)).await;
+    let (task, _) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert_eq!(task.progress_total, 2 * 5 * 2);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateAsyncReport).calls, 20);
+    assert_eq!(
+        rows(stored_products(&world, window.start(), last).await),
+        expected_products(&world, window.start(), last)
+    );
+    assert_details_exact(&world, window.start(), last).await;
+}
+
+on_both_engines!(a_request_answered_425_reuses_the_report_in_progress);
+
+async fn a_request_answered_425_reuses_the_report_in_progress(db: TestDb) {
+    let world = World::new(db).await;
+    let day = world.today() - Days::new(1);
+    let task = world
+        .trigger(SyncKind::Advertising, Some(SyncWindow::day(day)))
+        .await;
+    let delivery = Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id: task.id.0,
+        attempt: 1,
+        max_attempts: 4,
+    };
+    let first = world.engine.handle(delivery).await;
+    assert!(matches!(first, Outcome::Snooze(_)), "{first:?}");
+    // A crash between createAsyncReport and the checkpoint: the ids are lost.
+    let running = world.task(task.id).await;
+    let mut checkpoint = running.checkpoint.clone();
+    let mut requested = Vec::new();
+    for unit in checkpoint["units"].as_array_mut().expect("units") {
+        requested.push(unit["report_id"].as_str().expect("requested").to_owned());
+        unit["state"] = "planned".into();
+        unit.as_object_mut().expect("a unit").remove("report_id");
+    }
+    world
+        .db
+        .sync_tasks()
+        .record_progress(task.id, 0, 10, None, &checkpoint)
+        .await
+        .expect("rewinding the checkpoint");
+
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert!(trace.retries.is_empty(), "{trace:?}");
+    // Every report was asked for again and answered 425 with the report in
+    // progress, which the task polled instead of a new one.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateAsyncReport).calls, 20);
+    let reused: Vec<String> = task.checkpoint["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| u["report_id"].as_str().expect("an id").to_owned())
+        .collect();
+    assert_eq!(reused, requested);
+    assert_eq!(
+        rows(stored_products(&world, day, day).await),
+        expected_products(&world, day, day)
+    );
+}
+
+on_both_engines!(a_failed_ads_report_is_requested_again_after_the_retry_delay);
+
+async fn a_failed_ads_report_is_requested_again_after_the_retry_delay(db: TestDb) {
+    let world = World::new(db).await;
+    let day = world.today() - Days::new(1);
+    world.sim.force_next_ads_report(AdsReportOutcome::Failed);
+
+    let task = world
+        .trigger(SyncKind::Advertising, Some(SyncWindow::day(day)))
+        .await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert_success(&task);
+    assert_eq!(trace.retries, [SyncSettings::default().retry_delay], "{trace:?}");
+    assert_eq!(task.retry_count, 1);
+    assert_eq!(task.trigger, Trigger::Manual);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateAsyncReport).calls, 11);
+    assert_eq!(
+        rows(stored_products(&world, day, day).await),
+        expected_products(&world, day, day)
+    );
+    assert_details_exact(&world, day, day).await;
+}
+
+on_both_engines!(a_failed_ads_report_is_visible_as_report_fatal_while_the_retry_waits);
+
+async fn a_failed_ads_report_is_visible_as_report_fatal_while_the_retry_waits(db: TestDb) {
+    let world = World::new(db).await;
+    world
+        .sim
+        .set_ads_report_timing(amzsync_amazon_sim::ReportTiming::Polls(0));
+    world.sim.force_next_ads_report(AdsReportOutcome::Failed);
+    let task = world
+        .trigger(
+            SyncKind::Advertising,
+            Some(SyncWindow::day(world.today() - Days::new(1))),
+        )
+        .await;
+    let delivery = Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id: task.id.0,
+        attempt: 1,
+        max_attempts: 4,
+    };
+    let outcome = world.engine.handle(delivery).await;
+    assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
+    let waiting = world.task(task.id).await;
+    assert_eq!(waiting.error_class, Some(ErrorClass::ReportFatal));
+    assert_eq!(waiting.retry_count, 1);
+    assert_eq!(waiting.trigger, Trigger::Manual);
+    assert_eq!(waiting.status, amzsync_domain::TaskStatus::Pending);
+}
+
+on_both_engines!(a_later_run_restates_the_lookback_and_leaves_final_days_alone);
+
+async fn a_later_run_restates_the_lookback_and_leaves_final_days_alone(db: TestDb) {
+    let world = World::new(db).await;
+    let first_day = world.today() - Days::new(30);
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Advertising, None).await.id)
+        .await;
+    assert_success(&first);
+    let before = stored_products(&world, first_day, world.today()).await;
+
+    world.clock.advance(Duration::from_secs(5 * 24 * 3600));
+    let yesterday = world.today() - Days::new(1);
+    let later = world.trigger(SyncKind::Advertising, None).await;
+    let lookback_start = yesterday - Days::new(13);
+    assert_eq!(later.window_start, Some(lookback_start));
+    let (later, _) = world.drive(later.id).await;
+    assert_success(&later);
+
+    // Everything stored equals the truth as of now: the lookback was
+    // re-pulled, and the days before it were already final.
+    let after = stored_products(&world, first_day, yesterday).await;
+    assert_eq!(
+        rows(after.clone()),
+        expected_products(&world, first_day, yesterday)
+    );
+    assert_details_exact(&world, first_day, yesterday).await;
+    // Days before the lookback were not touched; some in it changed.
+    let old: Vec<_> = before
+        .iter()
+        .filter(|s| s.row.date < lookback_start)
+        .cloned()
+        .collect();
+    assert!(!old.is_empty());
+    let still: Vec<_> = after
+        .iter()
+        .filter(|s| s.row.date < lookback_start)
+        .cloned()
+        .collect();
+    assert_eq!(still, old);
+    let restated = before
+        .iter()
+        .filter(|s| s.row.date >= lookback_start)
+        .filter(|s| !after.iter().any(|a| a.row == s.row))
+        .count();
+    assert!(restated > 0, "attribution restated some recent day");
+}
+
+on_both_engines!(a_store_without_ads_authorization_cannot_sync_advertising);
+
+async fn a_store_without_ads_authorization_cannot_sync_advertising(db: TestDb) {
+    let world = World::new(db).await;
+    let store = world
+        .db
+        .stores()
+        .create(NewStore {
+            user_id: world.store.user_id,
+            store_name: "No ads".into(),
+            region: Region::Na,
+            marketplaces: vec![Marketplace::by_id(US).expect("US is known")],
+            seller_id: "A3NOADSSELLER".into(),
+            sp_api_refresh_token: SecretString::from("Atzr|sp".to_owned()),
+            advertising_api_refresh_token: None,
+            sp_api_client_id: None,
+            sp_api_client_secret: None,
+        })
+        .await
+        .expect("creating the store");
+
+    let refused = world
+        .engine
+        .trigger(Scope::All, store.id, SyncKind::Advertising, None, Trigger::Manual)
+        .await;
+
+    assert!(
+        matches!(
+            refused,
+            Err(TriggerError::Unsupported {
+                kind: SyncKind::Advertising,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+}
