@@ -38,8 +38,8 @@ pub struct Config {
     /// Where sync jobs queue: `database` (the same SQLite file or PostgreSQL
     /// database as the data; the task and its job commit together) or `redis`.
     pub queue: QueueKind,
-    /// The Redis server of the `redis` queue (also the future home of shared
-    /// rate limits and tokens).
+    /// A Redis server: with it, Amazon usage plans and LWA access tokens are
+    /// shared by every process (FR-8), and `queue = "redis"` puts the queue there.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key, so deployments can share a server.
     pub redis_namespace: String,
@@ -93,6 +93,13 @@ pub struct SyncConfig {
     pub retry_delay_seconds: u64,
     /// Seconds between polls of a report that is not ready.
     pub poll_delay_seconds: u64,
+    /// Days rows stay in the live tables before moving to the archive (FR-9).
+    pub retention_days: u32,
+    /// Webhook that receives alerts (failed task, store needing
+    /// re-authorization, stale data); unset: alerts are only logged.
+    pub alert_webhook_url: Option<String>,
+    /// Hours without a successful sync of a kind before its data is stale.
+    pub stale_after_hours: u64,
 }
 
 impl Default for SyncConfig {
@@ -108,6 +115,9 @@ impl Default for SyncConfig {
             retries: 3,
             retry_delay_seconds: 300,
             poll_delay_seconds: 60,
+            retention_days: 90,
+            alert_webhook_url: None,
+            stale_after_hours: 36,
         }
     }
 }
@@ -240,6 +250,18 @@ impl Config {
         ] {
             amzsync_jobs::Schedule::new(expression, &sync.time_zone)
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {key} (in sync.time_zone): {e}"))?;
+        }
+        if let Some(url) = &sync.alert_webhook_url {
+            let parsed = url::Url::parse(url)
+                .with_context(|| format!("invalid configuration: sync.alert_webhook_url {url:?}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("invalid configuration: sync.alert_webhook_url must be an http(s) URL");
+            }
+        }
+        if sync.retention_days < 32 {
+            // Business and advertising re-pull up to 30 days; archiving inside
+            // that window would split a day between the live and archive tables.
+            bail!("invalid configuration: sync.retention_days must be at least 32");
         }
         if sync.business_lookback_days == 0
             || sync.ads_lookback_days == 0
@@ -426,6 +448,12 @@ mod tests {
             ("AMZSYNC_LISTEN", "localhost", "listen"),
             ("AMZSYNC_AMAZON__ENDPOINT", "not a url", "amazon.endpoint"),
             ("AMZSYNC_AMAZON__LWA_CLIENT_ID", "x", "lwa_client_secret"),
+            (
+                "AMZSYNC_SYNC__ALERT_WEBHOOK_URL",
+                "ftp://alerts.example",
+                "sync.alert_webhook_url",
+            ),
+            ("AMZSYNC_SYNC__RETENTION_DAYS", "10", "sync.retention_days"),
         ] {
             Jail::expect_with(|jail| {
                 jail.set_env(key, value);

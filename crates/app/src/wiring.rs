@@ -14,7 +14,10 @@ use amzsync_amazon::{Clock as AmazonClock, Endpoints, LwaApp};
 use amzsync_db::{Db, Engine as DbEngine};
 use amzsync_domain::Region;
 use amzsync_jobs::{Backend, Queue, WorkerOptions};
-use amzsync_sync::{AmazonSettings, Engine, ScheduleSettings, SyncSettings};
+use amzsync_sync::{
+    AlertSettings, Alerts, AmazonSettings, Engine, HousekeepingSettings, RedisRateLimiter, RedisTokenCache,
+    ScheduleSettings, SyncSettings,
+};
 
 use crate::config::{Config, QueueKind};
 
@@ -46,10 +49,34 @@ impl App {
         if let Some(wait) = overrides.max_permit_wait {
             amazon.max_permit_wait = wait;
         }
-        let mut builder = Engine::builder(db.clone(), queue, amazon, sync_settings(config));
-        if let Some(clock) = overrides.clock {
+        let mut builder = Engine::builder(db.clone(), queue, amazon, sync_settings(config))
+            .housekeeping(HousekeepingSettings {
+                retention_days: config.sync.retention_days,
+                ..HousekeepingSettings::default()
+            })
+            .alerts(Alerts::new(alert_settings(config)?));
+        if let Some(clock) = overrides.clock.clone() {
             builder = builder.amazon_clock(clock);
         }
+        // With Redis, every worker on every machine draws from one usage plan
+        // per seller and shares one access token per grant (FR-8).
+        if let Some(url) = &config.redis_url {
+            let namespace = format!("{}:amazon", config.redis_namespace);
+            let limiter = RedisRateLimiter::connect(url, namespace.clone())
+                .await
+                .context("connecting to Redis for shared rate limits (redis_url)")?;
+            let clock: Arc<dyn AmazonClock> = overrides
+                .clock
+                .unwrap_or_else(|| Arc::new(amzsync_amazon::SystemClock));
+            let tokens = RedisTokenCache::connect(url, namespace)
+                .await
+                .context("connecting to Redis for shared access tokens (redis_url)")?
+                .freshness(clock, Duration::from_secs(60));
+            builder = builder
+                .rate_limiter(Arc::new(limiter))
+                .token_cache(Arc::new(tokens));
+        }
+        amzsync_sync::telemetry::describe();
         let engine = builder.build().context("building the sync engine")?;
         Ok(App { db, engine })
     }
@@ -132,6 +159,18 @@ fn sync_settings(config: &Config) -> SyncSettings {
         },
         ..SyncSettings::default()
     }
+}
+
+fn alert_settings(config: &Config) -> anyhow::Result<AlertSettings> {
+    let webhook_url = match &config.sync.alert_webhook_url {
+        Some(url) => Some(Url::parse(url).context("sync.alert_webhook_url")?),
+        None => None,
+    };
+    Ok(AlertSettings {
+        webhook_url,
+        stale_after: Duration::from_secs(config.sync.stale_after_hours.saturating_mul(3600)),
+        ..AlertSettings::default()
+    })
 }
 
 /// Worker settings from the configuration.

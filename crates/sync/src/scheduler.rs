@@ -8,7 +8,6 @@
 //! if it was enqueued before the restart, the key makes it a duplicate).
 
 use amzsync_db::{Scope, StoreStatus};
-use amzsync_domain::SyncKind;
 use amzsync_jobs::{CancellationToken, Enqueued, Job};
 use chrono::{DateTime, TimeDelta, Utc};
 use ulid::Ulid;
@@ -72,8 +71,6 @@ impl Engine {
             .inner
             .schedules
             .iter()
-            // Advertising has no client yet: its ticks would only be skipped.
-            .filter(|(kind, _)| *kind != SyncKind::Advertising)
             .filter_map(|(kind, schedule)| schedule.latest_due(after, until).map(|tick| (*kind, tick)))
             .collect();
         if due.is_empty() {

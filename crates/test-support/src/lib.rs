@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod builders;
+mod redis_namespace;
 mod test_db;
 
 pub use builders::{create_store, new_store, new_user};
+pub use redis_namespace::{RedisNamespace, redis_url};
 pub use test_db::TestDb;
 
 /// Runs each named `async fn(TestDb)` once on SQLite and once on PostgreSQL,

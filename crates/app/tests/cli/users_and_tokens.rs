@@ -96,3 +96,46 @@ fn the_demo_syncs_all_three_kinds_from_the_simulator_and_can_run_again() {
     );
     assert!(again.contains("(success)"), "{again}");
 }
+
+/// The distributed set-up in one test: data in PostgreSQL, the queue, the
+/// shared usage plans and the shared access tokens in Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_on_postgresql_with_the_queue_and_limits_on_redis() {
+    let db = amzsync_test_support::TestDb::postgres().await;
+    let url = db.url();
+    let redis = amzsync_test_support::RedisNamespace::new("demo");
+    let ns = redis.name().to_owned();
+    let redis_url = redis.url().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let cli = Cli::new()
+            .with_env("AMZSYNC_DATABASE_URL", &url)
+            .with_env(
+                "AMZSYNC_ENCRYPTION_KEY",
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            )
+            .with_env("AMZSYNC_QUEUE", "redis")
+            .with_env("AMZSYNC_REDIS_URL", &redis_url)
+            .with_env("AMZSYNC_REDIS_NAMESPACE", &ns);
+        cli.run(&["demo", "--no-serve", "--skus", "3"])
+    })
+    .await
+    .unwrap();
+    drop(redis); // empties the namespace, and would on a failed assertion too
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.lines().filter(|l| l.ends_with("(success)")).count() == 3,
+        "{}",
+        out.stdout
+    );
+    let tasks = db
+        .sync_tasks()
+        .list(
+            amzsync_db::Scope::All,
+            &amzsync_db::SyncTaskFilter::default(),
+            1,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(tasks.total, 3, "the tasks live in PostgreSQL");
+}

@@ -491,6 +491,7 @@ impl Run<'_> {
         if complete {
             self.succeeded = true;
             tracing::info!(rows = checkpoint.rows(), failed = checkpoint.failed(), %summary, "sync succeeded");
+            self.engine.on_task_succeeded(self.task, checkpoint.rows());
         }
         Ok(())
     }
@@ -604,10 +605,13 @@ impl Run<'_> {
             }
             .await;
             return match recorded {
-                Ok(()) => Outcome::Retry {
-                    after,
-                    error: message.into(),
-                },
+                Ok(()) => {
+                    self.engine.on_task_retrying(self.task);
+                    Outcome::Retry {
+                        after,
+                        error: message.into(),
+                    }
+                }
                 // The row could not be updated (database down): run the
                 // attempt again later; the claim's lease will have expired.
                 Err(e) => Outcome::Retry {
@@ -623,6 +627,8 @@ impl Run<'_> {
                 error: format!("{message}; and recording it failed: {e}").into(),
             };
         }
+        // Counted and alerted (and a needs-reauth alert for a refused grant).
+        self.engine.on_task_failed(self.task, class, &message).await;
         let status = if class == ErrorClass::Unauthorized {
             StoreStatus::NeedsReauth
         } else {

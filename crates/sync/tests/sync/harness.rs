@@ -17,7 +17,7 @@ use amzsync_db::{Db, Engine as DbEngine, NewStore, Scope, Store, SyncTask};
 use amzsync_domain::{Clock, Marketplace, Region, SyncKind, SyncTaskId, TaskStatus, Trigger};
 use amzsync_jobs::{Backend, CancellationToken, Delivery, Job, Outcome, Queue, WorkerOptions};
 use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings, job_kinds};
-use amzsync_test_support::{TestDb, new_user};
+use amzsync_test_support::{RedisNamespace, TestDb, new_user};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::future::BoxFuture;
 use secrecy::SecretString;
@@ -27,7 +27,6 @@ use ulid::Ulid;
 pub const SELLER: &str = "A3SYNCTESTSELLER";
 pub const US: &str = "ATVPDKIKX0DER";
 pub const CA: &str = "A2EUQ1WTGCTBG2";
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// Long enough for a slow CI machine, short enough to fail a hung test.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -71,6 +70,8 @@ pub enum QueueOn {
 pub struct World {
     /// Kept for its lifetime: dropping it removes the database.
     _test_db: TestDb,
+    /// Kept for its lifetime: dropping it empties the Redis queue's keys.
+    _redis: Option<RedisNamespace>,
     pub db: Db,
     pub sim: Arc<Simulator>,
     pub clock: SimClock,
@@ -133,6 +134,7 @@ impl World {
             .expect("known marketplaces are accepted");
         let clock = SimClock(Arc::clone(&sim));
         let db = test_db.db.clone().with_clock(Arc::new(clock.clone()));
+        let redis = matches!(queue_on, QueueOn::Redis).then(|| RedisNamespace::new("sync"));
         let backend = match queue_on {
             QueueOn::Database => match db.engine() {
                 DbEngine::Sqlite => Backend::Sqlite(db.sqlite_pool().expect("a SQLite database").clone()),
@@ -140,10 +142,13 @@ impl World {
                     Backend::Postgres(db.postgres_pool().expect("a PostgreSQL database").clone())
                 }
             },
-            QueueOn::Redis => Backend::Redis {
-                url: REDIS_URL.to_owned(),
-                namespace: format!("amzsync-sync-test-{}", Ulid::generate()),
-            },
+            QueueOn::Redis => {
+                let ns = redis.as_ref().expect("a namespace for the Redis queue");
+                Backend::Redis {
+                    url: ns.url().to_owned(),
+                    namespace: ns.name().to_owned(),
+                }
+            }
         };
         let queue = Queue::connect(backend, QUEUE).await.unwrap_or_else(|e| {
             panic!("cannot reach the queue ({e}); start PostgreSQL and Redis with scripts/services.sh")
@@ -173,6 +178,7 @@ impl World {
         let engine = engine_for(&db, &queue, &sim, &clock, settings.clone());
         World {
             _test_db: test_db,
+            _redis: redis,
             db,
             sim,
             clock,

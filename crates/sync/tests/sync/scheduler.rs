@@ -33,7 +33,8 @@ async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: Te
     let scheduler_a = world.engine.clone();
     let scheduler_b = world.second_engine();
     // The scheduler was down over night and starts at 09:00 UTC: inventory
-    // (02:00) and business (02:30) ticks were missed once each.
+    // (02:00), business (02:30) and advertising (03:00) ticks were missed
+    // once each.
     let now = Utc
         .with_ymd_and_hms(2026, 3, 10, 9, 0, 0)
         .single()
@@ -43,11 +44,11 @@ async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: Te
     let a = scheduler_a.enqueue_due_ticks(after, now).await.expect("a pass");
     let b = scheduler_b.enqueue_due_ticks(after, now).await.expect("a pass");
 
-    // Two schedulable stores × inventory and business.
+    // Two schedulable stores × three kinds.
     assert_eq!(
         a,
         TickReport {
-            enqueued: 4,
+            enqueued: 6,
             duplicates: 0
         }
     );
@@ -55,7 +56,7 @@ async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: Te
         b,
         TickReport {
             enqueued: 0,
-            duplicates: 4
+            duplicates: 6
         }
     );
     let pending = world
@@ -64,7 +65,7 @@ async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: Te
         .await
         .expect("stats")
         .pending;
-    assert_eq!(pending, 4);
+    assert_eq!(pending, 6);
     // Only the latest missed tick is caught up: two days of downtime still
     // add nothing new for yesterday's ticks.
     let again = scheduler_a
@@ -75,7 +76,7 @@ async fn two_schedulers_enqueue_each_tick_once_for_each_schedulable_store(db: Te
         again,
         TickReport {
             enqueued: 0,
-            duplicates: 4
+            duplicates: 6
         }
     );
     // Nothing is due between ticks.
