@@ -76,6 +76,9 @@ impl App {
                 .rate_limiter(Arc::new(limiter))
                 .token_cache(Arc::new(tokens));
         }
+        // The recorder first, so the metrics' descriptions land in it (the
+        // API's /metrics renders this same process-wide recorder).
+        let _ = amzsync_web::prometheus();
         amzsync_sync::telemetry::describe();
         let engine = builder.build().context("building the sync engine")?;
         Ok(App { db, engine })
