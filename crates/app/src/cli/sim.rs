@@ -14,16 +14,20 @@ use amzsync_amazon_sim::{ClockMode, Config, ReportTiming, Seller, Simulator};
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9900")]
+    #[arg(long, default_value = "127.0.0.1:9900", conflicts_with = "port")]
     listen: String,
+    /// Port on 127.0.0.1 to listen on (instead of --listen).
+    #[arg(long)]
+    port: Option<u16>,
     /// Seed of the generated world (same seed, same data).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 60.0)]
     speed: f64,
-    /// Sellers to create up front (more can be added through `POST /_sim/sellers`).
-    #[arg(long, default_value_t = 1)]
+    /// Sellers (stores) to create up front (more can be added through
+    /// `POST /_sim/sellers`).
+    #[arg(long, visible_alias = "stores", default_value_t = 1)]
     sellers: u32,
     /// SKUs per marketplace of each seller.
     #[arg(long, default_value_t = 100)]
@@ -61,9 +65,13 @@ pub fn seller_id(n: u32) -> String {
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let config = live_config(args.seed, args.speed, args.report_seconds)?;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
+    let address = match args.port {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => args.listen.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind(&address)
         .await
-        .with_context(|| format!("listening on {} (--listen)", args.listen))?;
+        .with_context(|| format!("listening on {address}"))?;
     let sim = Simulator::start(listener, config).context("starting the simulator")?;
     println!("Amazon simulator at {}", sim.base_url());
     println!("LWA token URL: {}", sim.token_url());

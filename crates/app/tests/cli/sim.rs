@@ -30,7 +30,9 @@ fn get(base: &str, path: &str) -> String {
 #[test]
 fn the_simulator_serves_its_sellers_and_control_api() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_amzsync"))
-        .args(["sim", "--listen", "127.0.0.1:0", "--sellers", "2", "--skus", "3"])
+        .args([
+            "sim", "--port", "0", "--stores", "2", "--skus", "3", "--seed", "7", "--speed", "60",
+        ])
         .env_remove("AMZSYNC_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
