@@ -50,6 +50,9 @@ pub(crate) struct AdsError {
     status: StatusCode,
     body: Value,
     retry_after: Option<u64>,
+    /// A transport fault instead of an answer: the connection closes, after
+    /// hanging this long (simulated; zero for a reset).
+    dropped: Option<std::time::Duration>,
 }
 
 const MISSING_SCOPE: &str = "Amazon-Advertising-API-Scope header is missing.";
@@ -62,6 +65,7 @@ impl AdsError {
             status,
             body: json!({ "code": status.as_u16().to_string(), "detail": detail.into() }),
             retry_after: None,
+            dropped: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl AdsError {
             status: StatusCode::UNAUTHORIZED,
             body: json!({ "code": "UNAUTHORIZED", "details": details }),
             retry_after: None,
+            dropped: None,
         }
     }
 
@@ -81,12 +86,26 @@ impl AdsError {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: json!({ "message": "Too Many Requests" }),
             retry_after,
+            dropped: None,
+        }
+    }
+}
+
+impl AdsError {
+    /// No answer: the connection closes after `hang` of simulated time.
+    fn dropped(hang: std::time::Duration) -> Self {
+        Self {
+            dropped: Some(hang),
+            ..Self::v3(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
         }
     }
 }
 
 impl IntoResponse for AdsError {
     fn into_response(self) -> Response {
+        if self.dropped.is_some() {
+            return Response::new(crate::stream::reset_body());
+        }
         let mut response = json_response(self.status, &self.body);
         if let Some(seconds) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
@@ -110,6 +129,12 @@ pub(crate) async fn admit(
     let admitted = admit_now(shared, headers, op, scoped, &mut delay);
     if let Some(delay) = delay {
         tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    if let Err(AdsError {
+        dropped: Some(hang), ..
+    }) = &admitted
+    {
+        crate::stream::hang(shared, *hang).await;
     }
     admitted
 }
@@ -207,6 +232,14 @@ fn admit_now(
             Failure::Throttle => {
                 stats.throttled += 1;
                 AdsError::throttled(says_retry_after.then_some(1))
+            }
+            Failure::Reset => {
+                stats.reset += 1;
+                AdsError::dropped(std::time::Duration::ZERO)
+            }
+            Failure::Timeout(hang) => {
+                stats.timed_out += 1;
+                AdsError::dropped(hang)
             }
         });
     }

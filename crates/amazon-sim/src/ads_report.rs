@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::faults::AdsReportOutcome;
-use crate::timing::{ReportTiming, Stage};
+use crate::stream::Pieces;
+use crate::timing::{ReportTiming, Stage, held};
 use crate::truth::ads::Grain;
 use crate::truth::{AdsRow, Conversions, Truth};
 
@@ -202,6 +203,9 @@ pub(crate) struct AdsReport {
     pub(crate) updated: DateTime<Utc>,
     pub(crate) last_status: AdsStatus,
     pub(crate) timing: ReportTiming,
+    /// Until when a fault keeps the report `PROCESSING`
+    /// ([`crate::FaultRates::report_stuck`]).
+    pub(crate) stuck_until: Option<DateTime<Utc>>,
     pub(crate) polls_seen: u32,
     /// How far processing has come when last observed; only moves forward.
     pub(crate) stage: Stage,
@@ -243,9 +247,8 @@ impl AdsReport {
         if self.deleted {
             return;
         }
-        self.stage = self
-            .stage
-            .max(self.timing.stage(self.polls_seen, self.created, now));
+        let stage = self.timing.stage(self.polls_seen, self.created, now);
+        self.stage = self.stage.max(held(stage, self.stuck_until, now));
         let status = self.status();
         if status != self.last_status {
             self.last_status = status;
@@ -281,17 +284,64 @@ impl AdsReport {
         })
     }
 
-    /// The report's rows as Amazon's JSON objects: exactly the requested columns.
-    pub(crate) fn rows(&self, truth: &Truth) -> Result<Vec<Value>, crate::Error> {
+    /// The report's JSON array (`[{…},{…}]`, exactly the requested columns), as
+    /// pieces: one per day for a DAILY report, so only a day's rows are held; a
+    /// SUMMARY sums each entity over the range, which holds one row per entity
+    /// (a few hundred at most, whatever the catalog's size).
+    pub(crate) fn json_pieces(&self, truth: Truth) -> Pieces {
         let days: Vec<NaiveDate> = self
             .start_date
             .iter_days()
             .take_while(|d| *d <= self.end_date)
             .collect();
+        let groups: Vec<Vec<NaiveDate>> = match self.time_unit {
+            TimeUnit::Daily => days.into_iter().map(|d| vec![d]).collect(),
+            TimeUnit::Summary => vec![days],
+        };
+        let report = self.clone();
+        let mut groups = groups.into_iter();
+        let (mut started, mut finished, mut written) = (false, false, 0usize);
+        Box::new(std::iter::from_fn(move || {
+            if finished {
+                return None;
+            }
+            let mut text = String::new();
+            if !started {
+                started = true;
+                text.push('[');
+            }
+            match groups.next() {
+                Some(days) => match report.rows(&truth, &days) {
+                    Ok(rows) => {
+                        for row in rows {
+                            if written > 0 {
+                                text.push(',');
+                            }
+                            written += 1;
+                            text.push_str(&row.to_string());
+                        }
+                    }
+                    Err(error) => {
+                        finished = true;
+                        return Some(Err(error));
+                    }
+                },
+                None => {
+                    finished = true;
+                    text.push(']');
+                }
+            }
+            Some(Ok(text.into_bytes()))
+        }))
+    }
+
+    /// The rows of `days`, as Amazon's JSON objects: each day's rows for a DAILY
+    /// report, the rows summed over them for a SUMMARY.
+    pub(crate) fn rows(&self, truth: &Truth, days: &[NaiveDate]) -> Result<Vec<Value>, crate::Error> {
         let mut out = Vec::new();
         match self.time_unit {
             TimeUnit::Daily => {
-                for &day in &days {
+                for &day in days {
                     for row in truth.ads_rows(self.profile_id, day, self.grain)? {
                         out.push(self.object(&row));
                     }
@@ -301,7 +351,7 @@ impl AdsReport {
                 // Sum each entity over the range, in the order entities first appear.
                 let mut summed: Vec<AdsRow> = Vec::new();
                 let mut index = HashMap::new();
-                for &day in &days {
+                for &day in days {
                     for row in truth.ads_rows(self.profile_id, day, self.grain)? {
                         let key = (
                             row.campaign_id,

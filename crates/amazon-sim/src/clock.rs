@@ -73,6 +73,18 @@ impl Clock {
         }
     }
 
+    /// The real time a call left hanging by a fault waits: the simulated duration
+    /// at this clock's speed on a live clock; on a manual clock, where simulated
+    /// time does not pass by itself, the duration in real time up to
+    /// [`crate::faults::MANUAL_HANG_LIMIT`], so a forgotten client timeout fails a
+    /// test in bounded time instead of hanging it.
+    pub(crate) fn hang(&self, simulated: std::time::Duration) -> std::time::Duration {
+        match self.mode {
+            ClockMode::Live { speed } if speed > 0.0 => simulated.div_f64(speed),
+            _ => simulated.min(crate::faults::MANUAL_HANG_LIMIT),
+        }
+    }
+
     /// Simulated time that real time has added since start-up.
     fn running(&self) -> chrono::Duration {
         match self.mode {

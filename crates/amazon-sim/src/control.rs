@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::faults::{AdsReportOutcome, FaultRates, Faults, Pending, ReportOutcome};
+use crate::faults::{AdsReportOutcome, FaultRates, Faults, Pending, ReportOutcome, SellerFaults};
 use crate::report::timestamp;
 use crate::seller::Seller;
 use crate::server::Shared;
@@ -199,7 +199,8 @@ async fn next_ads_report(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// [`FaultRates`] on the wire; the latency in milliseconds.
+/// [`FaultRates`] on the wire; the latency and timeout in milliseconds, how long a
+/// report stays stuck in seconds.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RatesBody {
@@ -211,6 +212,12 @@ struct RatesBody {
     truncated: f64,
     report_fatal: f64,
     report_cancelled: f64,
+    reset: f64,
+    timeout: f64,
+    timeout_ms: u64,
+    corrupt: f64,
+    report_stuck: f64,
+    stuck_seconds: u64,
 }
 
 impl RatesBody {
@@ -223,6 +230,10 @@ impl RatesBody {
             self.truncated,
             self.report_fatal,
             self.report_cancelled,
+            self.reset,
+            self.timeout,
+            self.corrupt,
+            self.report_stuck,
         ];
         if probabilities.iter().any(|p| !(0.0..=1.0).contains(p)) {
             return Err(bad_request("probabilities must be between 0 and 1"));
@@ -236,6 +247,12 @@ impl RatesBody {
             truncated: self.truncated,
             report_fatal: self.report_fatal,
             report_cancelled: self.report_cancelled,
+            reset: self.reset,
+            timeout: self.timeout,
+            timeout_after: Duration::from_millis(self.timeout_ms),
+            corrupt: self.corrupt,
+            report_stuck: self.report_stuck,
+            stuck_for: Duration::from_secs(self.stuck_seconds),
         })
     }
 }
@@ -245,6 +262,17 @@ impl RatesBody {
 struct FaultsBody {
     all: RatesBody,
     /// Operation name → its rates.
+    operations: BTreeMap<String, RatesBody>,
+    /// Seller id → the store's rates.
+    sellers: BTreeMap<String, SellerFaultsBody>,
+}
+
+/// [`SellerFaults`] on the wire.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SellerFaultsBody {
+    all: RatesBody,
+    /// Operation name → the store's rates for it.
     operations: BTreeMap<String, RatesBody>,
 }
 
@@ -256,6 +284,13 @@ async fn set_faults(
     let mut faults = Faults::everywhere(request.all.rates()?);
     for (name, rates) in &request.operations {
         faults = faults.operation(operation(name)?, rates.rates()?);
+    }
+    for (seller, store) in &request.sellers {
+        let mut rates = SellerFaults::everywhere(store.all.rates()?);
+        for (name, op_rates) in &store.operations {
+            rates = rates.operation(operation(name)?, op_rates.rates()?);
+        }
+        faults = faults.seller(seller.clone(), rates);
     }
     shared.world().pending.faults = Some(faults);
     Ok(StatusCode::NO_CONTENT)

@@ -1,27 +1,32 @@
 //! Report documents: pre-signed-looking download URLs that expire like S3's, and
 //! the bytes behind them (TSV or JSON, gzip when the type is, in the marketplace's
-//! charset). Documents are rendered on download from the ground truth, so nothing
-//! large is kept in memory.
+//! charset). Documents are generated on download from the ground truth as streams
+//! ([`crate::stream`]), one SKU at a time, so a 100,000-SKU report is served in
+//! the same memory as a ten-SKU one.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::faults::Failure;
+use crate::faults::{BodyFault, Failure, Faults};
 use crate::marketplace::Marketplace;
 use crate::report::{Ending, ProcessingStatus, Report, ReportType};
 use crate::rng::hash;
 use crate::server::Shared;
-use crate::truth::{AsinGranularity, InventoryRow, SkuSalesAndTraffic, Truth, sales_traffic};
+use crate::stream::{self, Document, Sabotage};
+use crate::truth::catalog::Catalog;
+use crate::truth::sales_traffic::DateGranularity;
+use crate::truth::{
+    AsinGranularity, DateTotals, InventoryRow, LedgerRow, SkuSalesAndTraffic, Truth, inventory, ledger,
+    sales_traffic,
+};
 use crate::usage_plan::Operation;
 
 /// Documents live under the simulator's own control prefix, never on an Amazon
@@ -118,81 +123,134 @@ pub(crate) async fn download(
     // The document holds the figures as they were when Amazon generated it, not
     // as they have been restated since.
     let truth = Truth::new(Arc::clone(&shared)).as_of(report.processing_end.unwrap_or(report.created));
-    match render(&truth, &report) {
-        Ok(document) => {
-            deliver(
-                &shared,
-                (&report.seller, &document_id),
-                Operation::DownloadReportDocument,
-                document.content_type,
-                document.bytes,
-            )
-            .await
-        }
-        Err(error) => {
-            tracing::error!(report_id = report.id, %error, "Rendering a report document failed.");
-            s3_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            )
-        }
-    }
+    let gzip = report.report_type.is_gzip() && report.status() == ProcessingStatus::Done;
+    let seller = report.seller.clone();
+    deliver(
+        &shared,
+        (&seller, &document_id),
+        Operation::DownloadReportDocument,
+        gzip,
+        move || render(&truth, &report),
+    )
+    .await
 }
 
-/// Serves a download's bytes after chance had its say: S3's 500 or 503 (`SlowDown`,
-/// also for a throttle), a delay, or a body cut part-way. A cut body is still a
+/// Serves a download after chance had its say: S3's 500 or 503 (`SlowDown`, also
+/// for a throttle), a delay, or a fault of the body (cut short, corrupted, the
+/// connection closed or stalled part-way). A cut or corrupted body is still a
 /// complete 200 response, so only a client that checks what it decodes (gzip
-/// trailer, JSON, row count) notices, as with a real truncated transfer.
+/// trailer, JSON, row count) notices, as with a real bad transfer.
+///
+/// `render` generates the document; it is called a second time, to count the
+/// bytes, only when a body fault needs its length to place the offset.
 pub(crate) async fn deliver(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     (seller, key): (&str, &str),
     op: Operation,
-    content_type: String,
-    mut bytes: Vec<u8>,
+    gzip: bool,
+    render: impl Fn() -> Result<Document, crate::Error>,
 ) -> Response {
     let seed = shared.config.seed;
-    let (failure, delay) = {
+    let (failure, delay, body_fault, n) = {
         let mut world = shared.world();
         let n = world.count_call(seller, op);
         let faults = world.faults(&shared.config);
         let decision = faults.decide(seed, seller, op, n);
-        let cut = match decision.failure {
-            None => faults.truncation(seed, key, op, n, bytes.len()),
+        // Resets and timeouts of a download strike mid-body (below), not instead
+        // of the answer.
+        let failure = decision
+            .failure
+            .filter(|f| matches!(f, Failure::ServerError | Failure::Unavailable | Failure::Throttle));
+        let body_fault = match failure {
+            None => faults.body_fault(seed, (seller, key), op, n, gzip),
             Some(_) => None,
         };
         let stats = world.stats_mut(seller, op);
-        match decision.failure {
+        match failure {
             Some(Failure::ServerError) => stats.failed += 1,
-            Some(Failure::Unavailable | Failure::Throttle) => stats.unavailable += 1,
+            Some(_) => stats.unavailable += 1,
             None => {}
         }
-        if let Some(cut) = cut {
-            stats.truncated += 1;
-            bytes.truncate(cut);
-        }
         stats.slowed += u64::from(decision.delay.is_some());
-        stats.injected += u64::from(decision.failure.is_some())
-            + u64::from(decision.delay.is_some())
-            + u64::from(cut.is_some());
-        (decision.failure, decision.delay)
+        stats.injected += u64::from(failure.is_some()) + u64::from(decision.delay.is_some());
+        (failure, decision.delay, body_fault, n)
     };
     if let Some(delay) = delay {
         tokio::time::sleep(shared.clock.real(delay)).await;
     }
     match failure {
-        Some(Failure::ServerError) => s3_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "We encountered an internal error. Please try again.",
-        ),
-        Some(Failure::Unavailable | Failure::Throttle) => s3_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SlowDown",
-            "Please reduce your request rate.",
-        ),
-        None => (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response(),
+        Some(Failure::ServerError) => {
+            return s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            );
+        }
+        Some(_) => {
+            return s3_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SlowDown",
+                "Please reduce your request rate.",
+            );
+        }
+        None => {}
     }
+    let rendered = render().and_then(|document| {
+        let Some(fault) = body_fault else {
+            return Ok((document, None));
+        };
+        // The offset depends on the length, which only a full generation tells;
+        // counting it keeps memory flat at the price of generating twice.
+        let len = stream::length(render()?.pieces)?;
+        if len < 2 || (fault == BodyFault::Corrupt && len < 20) {
+            return Ok((document, None));
+        }
+        let mut offset = Faults::offset(seed, key, n, len);
+        if fault == BodyFault::Corrupt {
+            // Inside the deflate data: past the 10-byte header, before the 8-byte
+            // trailer, where a flipped byte cannot go unnoticed.
+            offset = offset.clamp(10, len - 9);
+        }
+        let stall = match fault {
+            BodyFault::Stall(hang) => shared.clock.hang(hang),
+            _ => Duration::ZERO,
+        };
+        let sabotage = Sabotage {
+            fault,
+            offset,
+            stall,
+            stop: shared.stop.clone(),
+        };
+        Ok((document, Some(sabotage)))
+    });
+    let (document, sabotage) = match rendered {
+        Ok(rendered) => rendered,
+        Err(error) => {
+            tracing::error!(key, %error, "Rendering a document failed.");
+            return s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            );
+        }
+    };
+    if let Some(sabotage) = &sabotage {
+        let mut world = shared.world();
+        let stats = world.stats_mut(seller, op);
+        stats.injected += 1;
+        match sabotage.fault {
+            BodyFault::Truncate => stats.truncated += 1,
+            BodyFault::Corrupt => stats.corrupted += 1,
+            BodyFault::Reset => stats.reset += 1,
+            BodyFault::Stall(_) => stats.timed_out += 1,
+        }
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, document.content_type)],
+        stream::body(document.pieces, sabotage),
+    )
+        .into_response()
 }
 
 /// S3 answers in XML ([UNC] exact body, PROTOCOL.md §3.9).
@@ -203,14 +261,9 @@ pub(crate) fn s3_error(status: StatusCode, code: &str, message: &str) -> Respons
     (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-/// A document's bytes as served.
-#[derive(Debug)]
-pub(crate) struct Rendered {
-    pub(crate) content_type: String,
-    pub(crate) bytes: Vec<u8>,
-}
-
-pub(crate) fn render(truth: &Truth, report: &Report) -> Result<Rendered, crate::Error> {
+/// The document of a report, generated as a stream from the ground truth as of
+/// `truth`: the report's content when `DONE`, the error document when `FATAL`.
+pub(crate) fn render(truth: &Truth, report: &Report) -> Result<Document, crate::Error> {
     if report.status() == ProcessingStatus::Fatal {
         let details = match &report.ending {
             Ending::Fatal {
@@ -218,31 +271,25 @@ pub(crate) fn render(truth: &Truth, report: &Report) -> Result<Rendered, crate::
             } => d.clone(),
             _ => String::new(),
         };
-        return Ok(Rendered {
+        let bytes = json!({ "errorDetails": details }).to_string().into_bytes();
+        return Ok(Document {
             content_type: "application/json; charset=UTF-8".to_owned(),
-            bytes: json!({ "errorDetails": details }).to_string().into_bytes(),
+            pieces: Box::new(std::iter::once(Ok(bytes))),
         });
     }
-    let rendered = match report.report_type {
+    let document = match report.report_type {
         ReportType::FbaMyiUnsuppressedInventory => render_inventory(truth, report)?,
         ReportType::SalesAndTraffic => render_sales_and_traffic(truth, report)?,
         ReportType::LedgerSummaryView => render_ledger(truth, report)?,
     };
     Ok(if report.report_type.is_gzip() {
-        Rendered {
-            content_type: rendered.content_type,
-            bytes: gzip(&rendered.bytes)?,
+        Document {
+            content_type: document.content_type,
+            pieces: stream::gzipped(document.pieces),
         }
     } else {
-        rendered
+        document
     })
-}
-
-pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>, crate::Error> {
-    // A plain gzip member with no file name, like Amazon's.
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?)
 }
 
 /// The 21 core MYI columns in Amazon's order (PROTOCOL.md §4.1).
@@ -270,61 +317,69 @@ pub(crate) const INVENTORY_COLUMNS: [&str; 21] = [
     "afn-future-supply-buyable",
 ];
 
-fn render_inventory(truth: &Truth, report: &Report) -> Result<Rendered, crate::Error> {
+fn render_inventory(truth: &Truth, report: &Report) -> Result<Document, crate::Error> {
     // An MYI request for several marketplaces gets the first one the seller sells in.
     let seller = &report.seller;
-    let (marketplace, rows) = report
+    let catalog = report
         .marketplace_ids
         .iter()
-        .find_map(|id| {
-            truth
-                .inventory_on(seller, id, report.created.date_naive())
-                .ok()
-                .map(|rows| (id, rows))
-        })
+        .find_map(|id| truth.catalog(seller, id).ok())
         .ok_or_else(|| crate::Error::UnknownSeller(seller.clone()))?;
-    let marketplace = Marketplace::by_id(marketplace)
-        .ok_or_else(|| crate::Error::UnknownMarketplace(marketplace.clone()))?;
+    let marketplace = catalog.marketplace();
     let whole = marketplace.whole_currency();
     let charset = FlatFileCharset::of(marketplace);
     let eol = charset.eol();
+    let (seed, date) = (truth.shared.config.seed, report.created.date_naive());
 
-    let mut text = INVENTORY_COLUMNS.join("\t");
-    text.push_str(eol);
-    for row in &rows {
-        text.push_str(&inventory_line(row, whole).join("\t"));
-        text.push_str(eol);
-    }
-    Ok(charset.render(&truth.shared.config, &text))
+    let header = format!("{}{eol}", INVENTORY_COLUMNS.join("\t"));
+    let rows = catalog.iter().map(move |product| {
+        let row = inventory::row(seed, catalog.seller(), marketplace.id, date, &product);
+        Ok(inventory_line(&row, whole, eol))
+    });
+    Ok(Document {
+        content_type: charset.content_type(&truth.shared.config),
+        pieces: stream::batched(std::iter::once(Ok(header)).chain(rows), charset.encoder()),
+    })
 }
 
-fn inventory_line(row: &InventoryRow, whole_currency: bool) -> Vec<String> {
-    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_owned();
-    vec![
-        row.sku.clone(),
-        row.fnsku.clone(),
-        row.asin.clone(),
-        row.product_name.clone(),
-        row.condition.clone(),
+/// One MYI line, fields tab-separated in [`INVENTORY_COLUMNS`] order, ending in
+/// `eol`. Written into one buffer: it is the whole of a large inventory file.
+fn inventory_line(row: &InventoryRow, whole_currency: bool, eol: &str) -> String {
+    use std::fmt::Write as _;
+    let yes_no = |b: bool| if b { "Yes" } else { "No" };
+    let mut line = String::with_capacity(160);
+    let _ = write!(
+        line,
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+        row.sku,
+        row.fnsku,
+        row.asin,
+        row.product_name,
+        row.condition,
         decimal(row.your_price_cents, whole_currency),
         yes_no(row.mfn_listing_exists),
-        row.mfn_fulfillable_quantity
-            .map(|q| q.to_string())
-            .unwrap_or_default(),
+    );
+    if let Some(q) = row.mfn_fulfillable_quantity {
+        let _ = write!(line, "{q}");
+    }
+    let _ = write!(
+        line,
+        "\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}{eol}",
         yes_no(row.afn_listing_exists),
-        row.afn_warehouse_quantity.to_string(),
-        row.afn_fulfillable_quantity.to_string(),
-        row.afn_unsellable_quantity.to_string(),
-        row.afn_reserved_quantity.to_string(),
-        row.afn_total_quantity.to_string(),
+        row.afn_warehouse_quantity,
+        row.afn_fulfillable_quantity,
+        row.afn_unsellable_quantity,
+        row.afn_reserved_quantity,
+        row.afn_total_quantity,
         decimal(i64::from(row.per_unit_volume_hundredths), false),
-        row.afn_inbound_working_quantity.to_string(),
-        row.afn_inbound_shipped_quantity.to_string(),
-        row.afn_inbound_receiving_quantity.to_string(),
-        row.afn_researching_quantity.to_string(),
-        row.afn_reserved_future_supply.to_string(),
-        row.afn_future_supply_buyable.to_string(),
-    ]
+        row.afn_inbound_working_quantity,
+        row.afn_inbound_shipped_quantity,
+        row.afn_inbound_receiving_quantity,
+        row.afn_researching_quantity,
+        row.afn_reserved_future_supply,
+        row.afn_future_supply_buyable,
+    );
+    line
 }
 
 /// The ledger columns in Amazon's order, with the recent trailing `Store`
@@ -357,56 +412,86 @@ pub(crate) const LEDGER_COLUMNS: [&str; 22] = [
 /// Unlike MYI, every ledger header and value is double-quoted with inner quotes
 /// doubled, dates are `MM/DD/YYYY` and outflows negative. Charset and line ends
 /// follow the marketplace as for MYI.
-fn render_ledger(truth: &Truth, report: &Report) -> Result<Rendered, crate::Error> {
+fn render_ledger(truth: &Truth, report: &Report) -> Result<Document, crate::Error> {
     let seller = &report.seller;
-    let (marketplace_id, marketplace) = report
+    let catalog = report
         .marketplace_ids
         .iter()
-        .find_map(|id| {
-            let m = Marketplace::by_id(id)?;
-            truth.products(seller, id).ok().map(|_| (id, m))
-        })
+        .find_map(|id| truth.catalog(seller, id).ok())
         .ok_or_else(|| crate::Error::UnknownSeller(seller.clone()))?;
+    let marketplace = catalog.marketplace();
     let charset = FlatFileCharset::of(marketplace);
     let eol = charset.eol();
     let quote = |field: &str| format!("\"{}\"", field.replace('"', "\"\""));
-    let mut text = LEDGER_COLUMNS.map(quote).join("\t");
-    text.push_str(eol);
+    let header = format!("{}{eol}", LEDGER_COLUMNS.map(quote).join("\t"));
     let (first, last) = (report.data_start.date_naive(), report.data_end.date_naive());
-    for day in first.iter_days().take_while(|d| *d <= last) {
-        for row in truth.ledger(seller, marketplace_id, day)? {
-            let numbers = [
-                row.starting_warehouse_balance,
-                row.in_transit_between_warehouses,
-                row.receipts,
-                row.customer_shipments,
-                row.customer_returns,
-                row.vendor_returns,
-                row.warehouse_transfer_in_out,
-                row.found,
-                row.lost,
-                row.damaged,
-                row.disposed,
-                row.other_events,
-                row.ending_warehouse_balance,
-                row.unknown_events,
-            ];
-            let mut fields = vec![
-                row.date.format("%m/%d/%Y").to_string(),
-                row.fnsku,
-                row.asin,
-                row.msku,
-                row.title,
-                row.disposition.to_owned(),
-            ];
-            fields.extend(numbers.iter().map(i64::to_string));
-            fields.push(row.location);
-            fields.push(String::new());
-            text.push_str(&fields.iter().map(|f| quote(f)).collect::<Vec<_>>().join("\t"));
-            text.push_str(eol);
-        }
-    }
-    Ok(charset.render(&truth.shared.config, &text))
+    // MONTHLY is Amazon's default: a row per SKU and disposition per calendar
+    // month, dated `MM/YYYY` ([UNC] observed in Seller Central's export only).
+    let monthly = report.options.get("aggregatedByTimePeriod").map(String::as_str) != Some("DAILY");
+    let (periods, date_format) = if monthly {
+        (ledger::months(first, last), "%m/%Y")
+    } else {
+        let days = first.iter_days().take_while(|d| *d <= last).map(|d| (d, d));
+        (days.collect(), "%m/%d/%Y")
+    };
+    let content_type = charset.content_type(&truth.shared.config);
+    let truth = truth.clone();
+    // Period by period, SKU by SKU: each SKU's rows need only its own snapshot
+    // rows and sales.
+    let rows = periods.into_iter().flat_map(move |period| {
+        let (truth, catalog) = (truth.clone(), catalog.clone());
+        catalog.iter().map(move |product| {
+            let rows = truth.ledger_sku_period(
+                catalog.seller(),
+                marketplace.country,
+                marketplace.id,
+                period,
+                &product,
+            );
+            let mut text = String::new();
+            for row in rows {
+                let fields = ledger_line(row, date_format);
+                text.push_str(&fields.iter().map(|f| quote(f)).collect::<Vec<_>>().join("\t"));
+                text.push_str(eol);
+            }
+            Ok(text)
+        })
+    });
+    Ok(Document {
+        content_type,
+        pieces: stream::batched(std::iter::once(Ok(header)).chain(rows), charset.encoder()),
+    })
+}
+
+fn ledger_line(row: LedgerRow, date_format: &str) -> Vec<String> {
+    let numbers = [
+        row.starting_warehouse_balance,
+        row.in_transit_between_warehouses,
+        row.receipts,
+        row.customer_shipments,
+        row.customer_returns,
+        row.vendor_returns,
+        row.warehouse_transfer_in_out,
+        row.found,
+        row.lost,
+        row.damaged,
+        row.disposed,
+        row.other_events,
+        row.ending_warehouse_balance,
+        row.unknown_events,
+    ];
+    let mut fields = vec![
+        row.date.format(date_format).to_string(),
+        row.fnsku,
+        row.asin,
+        row.msku,
+        row.title,
+        row.disposition.to_owned(),
+    ];
+    fields.extend(numbers.iter().map(i64::to_string));
+    fields.push(row.location);
+    fields.push(String::new());
+    fields
 }
 
 /// `1499` → `14.99`; yen prices are stored ×100 too and written without decimals.
@@ -431,132 +516,336 @@ fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Rendered, crate::Error> {
-    let seller = &report.seller;
+fn render_sales_and_traffic(truth: &Truth, report: &Report) -> Result<Document, crate::Error> {
     let marketplace_id = &report.marketplace_ids[0];
-    let marketplace = Marketplace::by_id(marketplace_id)
-        .ok_or_else(|| crate::Error::UnknownMarketplace(marketplace_id.clone()))?;
-    let currency = marketplace.currency;
+    let catalog = truth.catalog(&report.seller, marketplace_id)?;
     // Only the date part of the window counts (PROTOCOL.md §4.4.1).
     let (first, last) = (report.data_start.date_naive(), report.data_end.date_naive());
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-
-    let mut by_date = Vec::new();
-    // By-ASIN rows have no date: a multi-day window sums the days (§4.4.3).
-    let mut summed: Vec<SkuSalesAndTraffic> = Vec::new();
-    for &day in &days {
-        let all = truth.all_skus(seller, marketplace_id, day)?;
-        let totals = sales_traffic::totals(truth.shared.config.seed, seller, marketplace_id, day, &all);
-        let sessions = totals.browser_sessions + totals.mobile_app_sessions;
-        let page_views = totals.browser_page_views + totals.mobile_app_page_views;
-        let per_item = |cents: i64, n: u32| if n == 0 { 0 } else { cents / i64::from(n) };
-        by_date.push(json!({
-            "date": day.to_string(),
-            "salesByDate": {
-                "orderedProductSales": amount(totals.ordered_product_sales_cents, currency),
-                "unitsOrdered": totals.units_ordered,
-                "totalOrderItems": totals.total_order_items,
-                "averageSalesPerOrderItem": amount(per_item(totals.ordered_product_sales_cents, totals.total_order_items), currency),
-                "averageUnitsPerOrderItem": if totals.total_order_items == 0 { 0.0 } else { sales_traffic::round2(f64::from(totals.units_ordered) / f64::from(totals.total_order_items)) },
-                "averageSellingPrice": amount(per_item(totals.ordered_product_sales_cents, totals.units_ordered), currency),
-                "unitsRefunded": totals.units_refunded,
-                "refundRate": percent(u64::from(totals.units_refunded), u64::from(totals.units_ordered)),
-                "claimsGranted": totals.claims_granted,
-                "claimsAmount": amount(totals.claims_amount_cents, currency),
-                "shippedProductSales": amount(totals.shipped_product_sales_cents, currency),
-                "unitsShipped": totals.units_shipped,
-                "ordersShipped": totals.orders_shipped,
-            },
-            "trafficByDate": {
-                "browserPageViews": totals.browser_page_views,
-                "mobileAppPageViews": totals.mobile_app_page_views,
-                "pageViews": page_views,
-                "browserSessions": totals.browser_sessions,
-                "mobileAppSessions": totals.mobile_app_sessions,
-                "sessions": sessions,
-                "buyBoxPercentage": totals.buy_box_percentage,
-                "orderItemSessionPercentage": percent(u64::from(totals.total_order_items), u64::from(sessions)),
-                "unitSessionPercentage": percent(u64::from(totals.units_ordered), u64::from(sessions)),
-                "averageOfferCount": totals.average_offer_count,
-                "averageParentItems": totals.average_parent_items,
-                "feedbackReceived": totals.feedback_received,
-                "negativeFeedbackReceived": totals.negative_feedback_received,
-                "receivedNegativeFeedbackRate": percent(u64::from(totals.negative_feedback_received), u64::from(totals.feedback_received)),
-            },
-        }));
-        if summed.is_empty() {
-            summed = all;
-        } else {
-            for (sum, sku) in summed.iter_mut().zip(all) {
-                sales_traffic::add(sum, &sku);
-            }
-        }
-    }
-
-    let total = |f: fn(&SkuSalesAndTraffic) -> u32| summed.iter().map(|s| u64::from(f(s))).sum::<u64>();
-    let (browser_sessions, mobile_sessions) =
-        (total(|s| s.browser_sessions), total(|s| s.mobile_app_sessions));
-    let (browser_views, mobile_views) = (
-        total(|s| s.browser_page_views),
-        total(|s| s.mobile_app_page_views),
-    );
     let granularity = report
         .options
         .get("asinGranularity")
         .and_then(|g| AsinGranularity::parse(g))
         .unwrap_or_default();
-    let by_asin: Vec<Value> = sales_traffic::by_asin(&summed, granularity)
-        .iter()
-        .map(|s| {
-            let mut row = json!({
-                "parentAsin": s.parent_asin,
-                "salesByAsin": {
-                    "unitsOrdered": s.units_ordered,
-                    "orderedProductSales": amount(s.ordered_product_sales_cents, currency),
-                    "totalOrderItems": s.total_order_items,
-                },
-                "trafficByAsin": {
-                    "browserSessions": s.browser_sessions,
-                    "mobileAppSessions": s.mobile_app_sessions,
-                    "sessions": s.sessions(),
-                    "browserSessionPercentage": percent(u64::from(s.browser_sessions), browser_sessions),
-                    "mobileAppSessionPercentage": percent(u64::from(s.mobile_app_sessions), mobile_sessions),
-                    "sessionPercentage": percent(u64::from(s.sessions()), browser_sessions + mobile_sessions),
-                    "browserPageViews": s.browser_page_views,
-                    "mobileAppPageViews": s.mobile_app_page_views,
-                    "pageViews": s.page_views(),
-                    "browserPageViewsPercentage": percent(u64::from(s.browser_page_views), browser_views),
-                    "mobileAppPageViewsPercentage": percent(u64::from(s.mobile_app_page_views), mobile_views),
-                    "pageViewsPercentage": percent(u64::from(s.page_views()), browser_views + mobile_views),
-                    "buyBoxPercentage": s.buy_box_percentage,
-                    "unitSessionPercentage": percent(u64::from(s.units_ordered), u64::from(s.sessions())),
-                },
-            });
-            // childAsin only at CHILD and SKU granularity, sku only at SKU (§4.4.2).
-            if granularity != AsinGranularity::Parent {
-                row["childAsin"] = s.child_asin.clone().into();
-            }
-            if granularity == AsinGranularity::Sku {
-                row["sku"] = s.sku.clone().into();
-            }
-            row
-        })
-        .collect();
-
-    let document = json!({
-        "reportSpecification": {
-            "reportType": ReportType::SalesAndTraffic.as_str(),
-            "reportOptions": report.options,
-            "dataStartTime": first.to_string(),
-            "dataEndTime": last.to_string(),
-            "marketplaceIds": report.marketplace_ids,
-        },
-        "salesAndTrafficByDate": by_date,
-        "salesAndTrafficByAsin": by_asin,
+    let periods = report
+        .options
+        .get("dateGranularity")
+        .and_then(|g| DateGranularity::parse(g))
+        .unwrap_or_default()
+        .periods(first, last, truth.now().date_naive());
+    let specification = json!({
+        "reportType": ReportType::SalesAndTraffic.as_str(),
+        "reportOptions": report.options,
+        "dataStartTime": first.to_string(),
+        "dataEndTime": last.to_string(),
+        "marketplaceIds": report.marketplace_ids,
     });
-    Ok(Rendered {
+    let text = SalesAndTrafficText {
+        truth: truth.clone(),
+        catalog,
+        days,
+        periods,
+        granularity,
+        specification,
+        stage: Stage::Start,
+        sessions: (0, 0),
+        page_views: (0, 0),
+        grouper: sales_traffic::AsinGrouper::new(granularity),
+        rows_written: 0,
+    };
+    Ok(Document {
         content_type: "application/json; charset=UTF-8".to_owned(),
-        bytes: document.to_string().into_bytes(),
+        pieces: stream::batched(text, |s| s.as_bytes().to_vec()),
+    })
+}
+
+/// Where the sales and traffic JSON is in its writing.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Start,
+    /// Writing the by-date entry of the period with this index.
+    Dates(usize),
+    /// Writing by-ASIN rows from the SKU with this catalog index.
+    Asins(usize),
+    Done,
+}
+
+/// The sales and traffic JSON as text pieces, in Amazon's member order
+/// (`reportSpecification`, `salesAndTrafficByDate`, `salesAndTrafficByAsin`).
+/// A by-date entry sums one day over the catalog; by-ASIN rows sum each SKU over
+/// the days (§4.4.3) and group adjacent SKUs; their shares need the window's
+/// totals, which the by-date entries, written first, have summed by then. Only
+/// running sums and one group are held, whatever the size of the catalog.
+struct SalesAndTrafficText {
+    truth: Truth,
+    catalog: Catalog,
+    /// The requested days: what by-ASIN rows sum.
+    days: Vec<NaiveDate>,
+    /// The by-date entries' days: a day each for `DAY`, whole weeks or months
+    /// around the window for `WEEK` and `MONTH`.
+    periods: Vec<Vec<NaiveDate>>,
+    granularity: AsinGranularity,
+    specification: Value,
+    stage: Stage,
+    /// Browser and mobile sessions over the window.
+    sessions: (u64, u64),
+    /// Browser and mobile page views over the window.
+    page_views: (u64, u64),
+    grouper: sales_traffic::AsinGrouper,
+    rows_written: usize,
+}
+
+/// SKUs generated per by-ASIN piece.
+const SKUS_PER_PIECE: usize = 256;
+
+impl Iterator for SalesAndTrafficText {
+    type Item = Result<String, crate::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.stage {
+            Stage::Start => {
+                self.stage = Stage::Dates(0);
+                Some(Ok(format!(
+                    "{{\"reportSpecification\":{},\"salesAndTrafficByDate\":[",
+                    self.specification
+                )))
+            }
+            Stage::Dates(i) => match self.periods.get(i).cloned() {
+                Some(period) => {
+                    self.stage = Stage::Dates(i + 1);
+                    let separator = if i == 0 { "" } else { "," };
+                    Some(Ok(format!("{separator}{}", self.by_date(&period))))
+                }
+                None => {
+                    self.stage = Stage::Asins(0);
+                    Some(Ok("],\"salesAndTrafficByAsin\":[".to_owned()))
+                }
+            },
+            Stage::Asins(start) => {
+                let end = (start + SKUS_PER_PIECE).min(self.catalog.len());
+                let mut text = String::new();
+                for index in start..end {
+                    let product = self.catalog.product(index);
+                    let summed = self.summed(&product);
+                    if let Some(row) = self.grouper.push(summed) {
+                        self.write_row(&mut text, &row);
+                    }
+                }
+                if end == self.catalog.len() {
+                    if let Some(row) = self.grouper.finish() {
+                        self.write_row(&mut text, &row);
+                    }
+                    text.push_str("]}");
+                    self.stage = Stage::Done;
+                } else {
+                    self.stage = Stage::Asins(end);
+                }
+                Some(Ok(text))
+            }
+            Stage::Done => None,
+        }
+    }
+}
+
+impl SalesAndTrafficText {
+    fn seller(&self) -> &str {
+        self.catalog.seller()
+    }
+
+    fn marketplace_id(&self) -> &'static str {
+        self.catalog.marketplace().id
+    }
+
+    /// One SKU's figures summed over the window's days.
+    fn summed(&self, product: &crate::truth::Product) -> SkuSalesAndTraffic {
+        let mut days = self.days.iter();
+        let first = days.next().copied().unwrap_or_default();
+        let mut sum = self
+            .truth
+            .sku_on(self.seller(), self.marketplace_id(), first, product);
+        for &day in days {
+            let more = self
+                .truth
+                .sku_on(self.seller(), self.marketplace_id(), day, product);
+            sales_traffic::add(&mut sum, &more);
+        }
+        sum
+    }
+
+    /// The `salesAndTrafficByDate` entry of a period (a day, week or month),
+    /// each day summed over the catalog. The requested days' totals add up to the
+    /// window's, which the by-ASIN shares need.
+    fn by_date(&mut self, period: &[NaiveDate]) -> Value {
+        let mut days = Vec::with_capacity(period.len());
+        for &day in period {
+            let mut sum = sales_traffic::TotalsSum::default();
+            for product in self.catalog.iter() {
+                sum.add(
+                    &self
+                        .truth
+                        .sku_on(self.seller(), self.marketplace_id(), day, &product),
+                );
+            }
+            let totals = sum.totals(
+                self.truth.shared.config.seed,
+                self.seller(),
+                self.marketplace_id(),
+                day,
+            );
+            if self.days.contains(&day) {
+                self.sessions.0 += u64::from(totals.browser_sessions);
+                self.sessions.1 += u64::from(totals.mobile_app_sessions);
+                self.page_views.0 += u64::from(totals.browser_page_views);
+                self.page_views.1 += u64::from(totals.mobile_app_page_views);
+            }
+            days.push(totals);
+        }
+        let totals = match days.as_slice() {
+            [one] => one.clone(),
+            many => DateTotals::combine(many),
+        };
+        by_date_entry(period[0], &totals, self.catalog.marketplace().currency)
+    }
+
+    fn write_row(&mut self, text: &mut String, s: &SkuSalesAndTraffic) {
+        let currency = self.catalog.marketplace().currency;
+        let (browser_sessions, mobile_sessions) = self.sessions;
+        let (browser_views, mobile_views) = self.page_views;
+        let row = AsinRow {
+            parent_asin: &s.parent_asin,
+            // childAsin only at CHILD and SKU granularity, sku only at SKU (§4.4.2).
+            child_asin: (self.granularity != AsinGranularity::Parent).then_some(s.child_asin.as_str()),
+            sku: (self.granularity == AsinGranularity::Sku).then_some(s.sku.as_str()),
+            sales_by_asin: SalesByAsin {
+                units_ordered: s.units_ordered,
+                ordered_product_sales: Amount::new(s.ordered_product_sales_cents, currency),
+                total_order_items: s.total_order_items,
+            },
+            traffic_by_asin: TrafficByAsin {
+                browser_sessions: s.browser_sessions,
+                mobile_app_sessions: s.mobile_app_sessions,
+                sessions: s.sessions(),
+                browser_session_percentage: percent(u64::from(s.browser_sessions), browser_sessions),
+                mobile_app_session_percentage: percent(u64::from(s.mobile_app_sessions), mobile_sessions),
+                session_percentage: percent(u64::from(s.sessions()), browser_sessions + mobile_sessions),
+                browser_page_views: s.browser_page_views,
+                mobile_app_page_views: s.mobile_app_page_views,
+                page_views: s.page_views(),
+                browser_page_views_percentage: percent(u64::from(s.browser_page_views), browser_views),
+                mobile_app_page_views_percentage: percent(u64::from(s.mobile_app_page_views), mobile_views),
+                page_views_percentage: percent(u64::from(s.page_views()), browser_views + mobile_views),
+                buy_box_percentage: s.buy_box_percentage,
+                unit_session_percentage: percent(u64::from(s.units_ordered), u64::from(s.sessions())),
+            },
+        };
+        if self.rows_written > 0 {
+            text.push(',');
+        }
+        self.rows_written += 1;
+        // Serialized straight from borrowed fields: the by-ASIN section is the bulk
+        // of the document, and building a `Value` per row would cost more than
+        // generating its figures.
+        if let Ok(json) = serde_json::to_string(&row) {
+            text.push_str(&json);
+        }
+    }
+}
+
+/// One `salesAndTrafficByAsin` row, in the member order of Amazon's schema.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AsinRow<'a> {
+    parent_asin: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    child_asin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sku: Option<&'a str>,
+    sales_by_asin: SalesByAsin<'a>,
+    traffic_by_asin: TrafficByAsin,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SalesByAsin<'a> {
+    units_ordered: u32,
+    ordered_product_sales: Amount<'a>,
+    total_order_items: u32,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrafficByAsin {
+    browser_sessions: u32,
+    mobile_app_sessions: u32,
+    sessions: u32,
+    browser_session_percentage: f64,
+    mobile_app_session_percentage: f64,
+    session_percentage: f64,
+    browser_page_views: u32,
+    mobile_app_page_views: u32,
+    page_views: u32,
+    browser_page_views_percentage: f64,
+    mobile_app_page_views_percentage: f64,
+    page_views_percentage: f64,
+    buy_box_percentage: f64,
+    unit_session_percentage: f64,
+}
+
+/// `{"amount": 74.95, "currencyCode": "USD"}`, like [`amount`].
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Amount<'a> {
+    amount: f64,
+    currency_code: &'a str,
+}
+
+impl<'a> Amount<'a> {
+    fn new(cents: i64, currency: &'a str) -> Self {
+        Self {
+            amount: cents as f64 / 100.0,
+            currency_code: currency,
+        }
+    }
+}
+
+/// The `salesAndTrafficByDate` entry of a day's totals.
+fn by_date_entry(day: NaiveDate, totals: &DateTotals, currency: &str) -> Value {
+    let sessions = totals.browser_sessions + totals.mobile_app_sessions;
+    let page_views = totals.browser_page_views + totals.mobile_app_page_views;
+    let per_item = |cents: i64, n: u32| if n == 0 { 0 } else { cents / i64::from(n) };
+    json!({
+        "date": day.to_string(),
+        "salesByDate": {
+            "orderedProductSales": amount(totals.ordered_product_sales_cents, currency),
+            "unitsOrdered": totals.units_ordered,
+            "totalOrderItems": totals.total_order_items,
+            "averageSalesPerOrderItem": amount(per_item(totals.ordered_product_sales_cents, totals.total_order_items), currency),
+            "averageUnitsPerOrderItem": if totals.total_order_items == 0 { 0.0 } else { sales_traffic::round2(f64::from(totals.units_ordered) / f64::from(totals.total_order_items)) },
+            "averageSellingPrice": amount(per_item(totals.ordered_product_sales_cents, totals.units_ordered), currency),
+            "unitsRefunded": totals.units_refunded,
+            "refundRate": percent(u64::from(totals.units_refunded), u64::from(totals.units_ordered)),
+            "claimsGranted": totals.claims_granted,
+            "claimsAmount": amount(totals.claims_amount_cents, currency),
+            "shippedProductSales": amount(totals.shipped_product_sales_cents, currency),
+            "unitsShipped": totals.units_shipped,
+            "ordersShipped": totals.orders_shipped,
+        },
+        "trafficByDate": {
+            "browserPageViews": totals.browser_page_views,
+            "mobileAppPageViews": totals.mobile_app_page_views,
+            "pageViews": page_views,
+            "browserSessions": totals.browser_sessions,
+            "mobileAppSessions": totals.mobile_app_sessions,
+            "sessions": sessions,
+            "buyBoxPercentage": totals.buy_box_percentage,
+            "orderItemSessionPercentage": percent(u64::from(totals.total_order_items), u64::from(sessions)),
+            "unitSessionPercentage": percent(u64::from(totals.units_ordered), u64::from(sessions)),
+            "averageOfferCount": totals.average_offer_count,
+            "averageParentItems": totals.average_parent_items,
+            "feedbackReceived": totals.feedback_received,
+            "negativeFeedbackReceived": totals.negative_feedback_received,
+            "receivedNegativeFeedbackRate": percent(u64::from(totals.negative_feedback_received), u64::from(totals.feedback_received)),
+        },
     })
 }
 
@@ -590,20 +879,21 @@ impl FlatFileCharset {
         }
     }
 
-    fn render(self, config: &crate::Config, text: &str) -> Rendered {
+    fn content_type(self, config: &crate::Config) -> String {
         match self {
-            Self::Utf8 => Rendered {
-                content_type: "text/plain; charset=UTF-8".to_owned(),
-                bytes: text.as_bytes().to_vec(),
-            },
-            Self::Cp1252 => Rendered {
-                content_type: "text/plain; charset=Cp1252".to_owned(),
-                bytes: to_cp1252(text),
-            },
-            Self::ShiftJis => Rendered {
-                content_type: format!("text/plain; charset={}", config.shift_jis_charset_label),
-                bytes: to_shift_jis(text),
-            },
+            Self::Utf8 => "text/plain; charset=UTF-8".to_owned(),
+            Self::Cp1252 => "text/plain; charset=Cp1252".to_owned(),
+            Self::ShiftJis => format!("text/plain; charset={}", config.shift_jis_charset_label),
+        }
+    }
+
+    /// Encodes a piece of text. Every piece ends at a line end and all three
+    /// charsets are stateless, so pieces encode independently.
+    fn encoder(self) -> fn(&str) -> Vec<u8> {
+        match self {
+            Self::Utf8 => |text| text.as_bytes().to_vec(),
+            Self::Cp1252 => to_cp1252,
+            Self::ShiftJis => to_shift_jis,
         }
     }
 }

@@ -22,6 +22,7 @@ mod report;
 mod rng;
 mod seller;
 mod stats;
+mod stream;
 mod timing;
 mod truth;
 mod usage_plan;
@@ -30,7 +31,10 @@ mod world;
 pub use clock::ClockMode;
 pub use config::Config;
 pub use error::Error;
-pub use faults::{AdsReportOutcome, FaultRates, Faults, ReportOutcome};
+pub use faults::{
+    AdsReportOutcome, DEFAULT_STUCK_FOR, DEFAULT_TIMEOUT_AFTER, FaultRates, Faults, MANUAL_HANG_LIMIT,
+    ReportOutcome, SellerFaults,
+};
 pub use marketplace::{MARKETPLACES, Marketplace, Region};
 pub use report::{ProcessingStatus, ReportType};
 pub use seller::{Credentials, Seller};

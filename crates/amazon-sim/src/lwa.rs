@@ -53,6 +53,11 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
                 "The authorization server is currently unable to handle the request.",
             );
         }
+        Some(Failure::Reset) => return Response::new(crate::stream::reset_body()),
+        Some(Failure::Timeout(hang)) => {
+            crate::stream::hang(&shared, hang).await;
+            return Response::new(crate::stream::reset_body());
+        }
         Some(Failure::Throttle) | None => {}
     }
     let Some(grant_type) = request.grant_type.as_deref() else {
@@ -163,7 +168,9 @@ fn injected_faults(
         match failure {
             Some(Failure::ServerError) => stats.failed += 1,
             Some(Failure::Unavailable) => stats.unavailable += 1,
-            _ => {}
+            Some(Failure::Reset) => stats.reset += 1,
+            Some(Failure::Timeout(_)) => stats.timed_out += 1,
+            Some(Failure::Throttle) | None => {}
         }
         stats.slowed += u64::from(delay.is_some());
         stats.injected += u64::from(failure.is_some()) + u64::from(delay.is_some());

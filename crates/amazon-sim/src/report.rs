@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::timing::{ReportTiming, Stage};
+use crate::timing::{ReportTiming, Stage, held};
 
 /// Report types the simulator generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +123,9 @@ pub(crate) struct Report {
     pub(crate) created: DateTime<Utc>,
     pub(crate) options: BTreeMap<String, String>,
     pub(crate) timing: ReportTiming,
+    /// Until when a fault keeps the report in processing
+    /// ([`crate::FaultRates::report_stuck`]).
+    pub(crate) stuck_until: Option<DateTime<Utc>>,
     pub(crate) polls_seen: u32,
     /// How far processing has come when last observed; only moves forward.
     pub(crate) stage: Stage,
@@ -166,9 +169,8 @@ impl Report {
         if self.cancelled {
             return;
         }
-        self.stage = self
-            .stage
-            .max(self.timing.stage(self.polls_seen, self.created, now));
+        let stage = self.timing.stage(self.polls_seen, self.created, now);
+        self.stage = self.stage.max(held(stage, self.stuck_until, now));
         let status = self.status();
         if status == ProcessingStatus::InProgress || status.is_terminal() {
             self.processing_start.get_or_insert(now);

@@ -38,6 +38,9 @@ pub(crate) struct Shared {
     pub(crate) base_url: Url,
     world: Mutex<World>,
     request_ids: AtomicU64,
+    /// Cancelled at shutdown: ends calls a fault left hanging, which graceful
+    /// shutdown would otherwise wait for.
+    pub(crate) stop: CancellationToken,
 }
 
 impl Shared {
@@ -114,14 +117,15 @@ impl Simulator {
     /// runtime; the server runs on a spawned task until shutdown.
     pub fn start(listener: TcpListener, config: Config) -> Result<Self, Error> {
         let base_url = base_url(listener.local_addr()?);
+        let shutdown = CancellationToken::new();
         let shared = Arc::new(Shared {
             clock: Clock::new(config.start, config.clock),
             config,
             base_url,
             world: Mutex::new(World::default()),
             request_ids: AtomicU64::new(0),
+            stop: shutdown.clone(),
         });
-        let shutdown = CancellationToken::new();
         let app = router(Arc::clone(&shared));
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {

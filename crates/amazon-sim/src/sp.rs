@@ -61,6 +61,9 @@ pub(crate) struct SpError {
     message: &'static str,
     details: String,
     rate_limit: Option<&'static str>,
+    /// A transport fault instead of an answer: the connection closes, after
+    /// hanging this long (simulated; zero for a reset).
+    dropped: Option<std::time::Duration>,
 }
 
 impl SpError {
@@ -71,6 +74,15 @@ impl SpError {
             message,
             details,
             rate_limit: None,
+            dropped: None,
+        }
+    }
+
+    /// No answer: the connection closes after `hang` of simulated time.
+    fn dropped(hang: std::time::Duration) -> Self {
+        Self {
+            dropped: Some(hang),
+            ..Self::internal()
         }
     }
 
@@ -169,6 +181,9 @@ impl SpError {
 
 impl IntoResponse for SpError {
     fn into_response(self) -> Response {
+        if self.dropped.is_some() {
+            return Response::new(crate::stream::reset_body());
+        }
         let body = json!({
             "errors": [{ "code": self.code, "message": self.message, "details": self.details }]
         });
@@ -200,6 +215,12 @@ pub(crate) async fn admit(shared: &Shared, headers: &HeaderMap, op: Operation) -
     let admitted = admit_now(shared, headers, op, &mut delay);
     if let Some(delay) = delay {
         tokio::time::sleep(shared.clock.real(delay)).await;
+    }
+    if let Err(SpError {
+        dropped: Some(hang), ..
+    }) = &admitted
+    {
+        crate::stream::hang(shared, *hang).await;
     }
     admitted
 }
@@ -267,6 +288,14 @@ fn admit_now(
             Failure::Throttle => {
                 stats.throttled += 1;
                 SpError::quota_exceeded()
+            }
+            Failure::Reset => {
+                stats.reset += 1;
+                SpError::dropped(std::time::Duration::ZERO)
+            }
+            Failure::Timeout(hang) => {
+                stats.timed_out += 1;
+                SpError::dropped(hang)
             }
         });
     }

@@ -20,6 +20,17 @@ pub struct CallStats {
     pub slowed: u64,
     /// Downloads cut short by chance ([`crate::FaultRates::truncated`]).
     pub truncated: u64,
+    /// Calls whose connection chance closed mid-response
+    /// ([`crate::FaultRates::reset`]).
+    pub reset: u64,
+    /// Calls chance left hanging until their connection closed
+    /// ([`crate::FaultRates::timeout`]).
+    pub timed_out: u64,
+    /// Gzip downloads chance corrupted ([`crate::FaultRates::corrupt`]).
+    pub corrupted: u64,
+    /// Reports chance left stuck in processing ([`crate::FaultRates::report_stuck`]),
+    /// counted on the create operation.
+    pub stuck: u64,
     /// Reports whose outcome chance forced ([`crate::FaultRates::report_fatal`],
     /// [`crate::FaultRates::report_cancelled`]), counted on the create operation.
     pub forced_outcomes: u64,

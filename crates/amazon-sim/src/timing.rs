@@ -62,6 +62,20 @@ impl ReportTiming {
     }
 }
 
+/// The stage of a report a fault left stuck in processing until `until`: it may
+/// leave its queue, but not finish before then, however often it is polled.
+pub(crate) fn held(stage: Stage, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Stage {
+    match until {
+        Some(until) if now < until => stage.min(Stage::Processing),
+        _ => stage,
+    }
+}
+
+/// When a report created at `created` and stuck for `stuck` is released.
+pub(crate) fn stuck_until(created: DateTime<Utc>, stuck: Option<Duration>) -> Option<DateTime<Utc>> {
+    stuck.map(|d| created + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
+}
+
 fn by_polls(polls: u32, seen: u32) -> Stage {
     if polls == 0 || seen > polls {
         Stage::Finished

@@ -65,8 +65,13 @@ impl Truth {
 
     /// The seller's catalog in a marketplace.
     pub fn products(&self, seller: &str, marketplace_id: &str) -> Result<Vec<Product>, Error> {
+        Ok(self.catalog(seller, marketplace_id)?.iter().collect())
+    }
+
+    /// The seller's catalog in a marketplace, generated on demand.
+    pub(crate) fn catalog(&self, seller: &str, marketplace_id: &str) -> Result<catalog::Catalog, Error> {
         let (marketplace, count) = self.listing(seller, marketplace_id)?;
-        Ok(catalog::products(
+        Ok(catalog::Catalog::new(
             self.shared.config.seed,
             seller,
             marketplace,
@@ -88,13 +93,13 @@ impl Truth {
         marketplace_id: &str,
         date: NaiveDate,
     ) -> Result<Vec<InventoryRow>, Error> {
-        let products = self.products(seller, marketplace_id)?;
+        let products = self.catalog(seller, marketplace_id)?.iter();
         Ok(inventory::snapshot(
             self.shared.config.seed,
             seller,
             marketplace_id,
             date,
-            &products,
+            products,
         ))
     }
 
@@ -142,17 +147,84 @@ impl Truth {
         date: NaiveDate,
     ) -> Result<Vec<LedgerRow>, Error> {
         let (marketplace, _) = self.listing(seller, marketplace_id)?;
+        let seed = self.shared.config.seed;
+        let mut rows = Vec::new();
+        for product in self.catalog(seller, marketplace_id)?.iter() {
+            let sku = self.ledger_sku(seller, marketplace_id, date, &product);
+            ledger::sku_rows(
+                seed,
+                date,
+                marketplace.country,
+                (&sku.0, &sku.1, &sku.2),
+                &mut rows,
+            );
+        }
+        Ok(rows)
+    }
+
+    /// The inventory ledger of the days `first..=last` summed (a
+    /// `GET_LEDGER_SUMMARY_VIEW_DATA` row with `aggregatedByTimePeriod=MONTHLY`
+    /// holds a calendar month of the window): per SKU and disposition, the
+    /// starting balance of the first day, the movements of all days and the
+    /// ending balance of the last, dated `first`.
+    pub fn ledger_period(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<LedgerRow>, Error> {
+        let (marketplace, _) = self.listing(seller, marketplace_id)?;
+        let mut rows = Vec::new();
+        for product in self.catalog(seller, marketplace_id)?.iter() {
+            rows.extend(self.ledger_sku_period(
+                seller,
+                marketplace.country,
+                marketplace_id,
+                (first, last),
+                &product,
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// One SKU's ledger rows of the days `first..=last`, summed per disposition.
+    pub(crate) fn ledger_sku_period(
+        &self,
+        seller: &str,
+        country: &str,
+        marketplace_id: &str,
+        (first, last): (NaiveDate, NaiveDate),
+        product: &Product,
+    ) -> Vec<LedgerRow> {
+        let seed = self.shared.config.seed;
+        let daily = first.iter_days().take_while(|d| *d <= last).flat_map(|day| {
+            let (open, close, sold) = self.ledger_sku(seller, marketplace_id, day, product);
+            let mut rows = Vec::with_capacity(2);
+            ledger::sku_rows(seed, day, country, (&open, &close, &sold), &mut rows);
+            rows
+        });
+        ledger::sum_period(first, daily)
+    }
+
+    /// What one SKU's ledger rows of `date` derive from: its MYI rows of `date`
+    /// and the next day, and its final sales of the day. Shipments are final
+    /// figures: the ledger must keep ending = starting + movements with the MYI
+    /// snapshots, which are not restated.
+    pub(crate) fn ledger_sku(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+        date: NaiveDate,
+        product: &Product,
+    ) -> (InventoryRow, InventoryRow, SkuSalesAndTraffic) {
+        let seed = self.shared.config.seed;
         let next = date.succ_opt().unwrap_or(date);
-        Ok(ledger::day(
-            self.shared.config.seed,
-            date,
-            marketplace.country,
-            &self.inventory_on(seller, marketplace_id, date)?,
-            &self.inventory_on(seller, marketplace_id, next)?,
-            // Shipments are final figures: the ledger must keep ending = starting +
-            // movements with the MYI snapshots, which are not restated.
-            &self.final_skus(seller, marketplace_id, date)?,
-        ))
+        (
+            inventory::row(seed, seller, marketplace_id, date, product),
+            inventory::row(seed, seller, marketplace_id, next, product),
+            sales_traffic::sku(seed, seller, marketplace_id, date, product),
+        )
     }
 
     /// The seller's Ads profiles: one per marketplace it sells in, in the order the
@@ -222,7 +294,7 @@ impl Truth {
     ) -> Result<Vec<AdsRow>, Error> {
         let profile = self.ads_profile(profile_id)?;
         let (marketplace, _) = self.listing(&profile.seller_id, &profile.marketplace_id)?;
-        let products = self.products(&profile.seller_id, &profile.marketplace_id)?;
+        let products = self.catalog(&profile.seller_id, &profile.marketplace_id)?;
         let seed = self.shared.config.seed;
         let campaigns = ads::campaigns(seed, profile_id, marketplace, &products);
         let age = if self.shared.config.ads_restatement {
@@ -247,34 +319,37 @@ impl Truth {
         marketplace_id: &str,
         date: NaiveDate,
     ) -> Result<Vec<SkuSalesAndTraffic>, Error> {
-        let skus = self.final_skus(seller, marketplace_id, date)?;
-        Ok(sales_traffic::restate(
-            self.shared.config.seed,
-            (seller, marketplace_id, date),
-            self.age(date),
-            self.shared.config.restatement_days,
-            skus,
-        ))
+        let catalog = self.catalog(seller, marketplace_id)?;
+        Ok(catalog
+            .iter()
+            .map(|p| self.sku_on(seller, marketplace_id, date, &p))
+            .collect())
     }
 
-    /// Every SKU of the day once settled.
-    pub(crate) fn final_skus(
+    /// One SKU's figures of the day as of [`Truth::now`], restated like Amazon's:
+    /// what reports stream one SKU at a time.
+    pub(crate) fn sku_on(
         &self,
         seller: &str,
         marketplace_id: &str,
         date: NaiveDate,
-    ) -> Result<Vec<SkuSalesAndTraffic>, Error> {
-        let products = self.products(seller, marketplace_id)?;
-        Ok(sales_traffic::all_skus(
-            self.shared.config.seed,
-            seller,
-            marketplace_id,
-            date,
-            &products,
-        ))
+        product: &Product,
+    ) -> SkuSalesAndTraffic {
+        let seed = self.shared.config.seed;
+        sales_traffic::restate(
+            seed,
+            (seller, marketplace_id, date),
+            self.age(date),
+            self.shared.config.restatement_days,
+            sales_traffic::sku(seed, seller, marketplace_id, date, product),
+        )
     }
 
-    fn listing(&self, seller: &str, marketplace_id: &str) -> Result<(&'static Marketplace, u32), Error> {
+    pub(crate) fn listing(
+        &self,
+        seller: &str,
+        marketplace_id: &str,
+    ) -> Result<(&'static Marketplace, u32), Error> {
         let marketplace = Marketplace::by_id(marketplace_id)
             .ok_or_else(|| Error::UnknownMarketplace(marketplace_id.to_owned()))?;
         let world = self.shared.world();

@@ -35,6 +35,9 @@ pub(crate) struct World {
     pub(crate) ads_reports: Vec<AdsReport>,
     /// getInventorySummaries `nextToken` → where the listing continues.
     pub(crate) inventory_pages: HashMap<String, InventoryPage>,
+    /// Catalog indices in SKU order per (seller, marketplace, SKU count): the
+    /// order getInventorySummaries lists in, sorted once per store.
+    pub(crate) sku_orders: HashMap<(String, &'static str, usize), std::sync::Arc<Vec<u32>>>,
     /// LWA token requests with an unknown refresh token so far: the index chance
     /// draws their faults for, as they have no seller to count under.
     pub(crate) token_calls: u64,
@@ -48,7 +51,7 @@ pub(crate) struct InventoryPage {
     pub(crate) marketplace_id: String,
     /// The snapshot being listed, so a listing that crosses midnight stays whole.
     pub(crate) date: chrono::NaiveDate,
-    /// Index of the first summary of the next page, in SKU order.
+    /// Where the next page starts: an index into the catalog in SKU order.
     pub(crate) offset: usize,
     pub(crate) issued: DateTime<Utc>,
 }

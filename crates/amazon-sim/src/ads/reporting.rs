@@ -14,11 +14,12 @@ use serde_json::{Value, json};
 
 use crate::ads::{AdsError, admit, json_response};
 use crate::ads_report::{AdsReport, AdsReportType, AdsStatus, TimeUnit};
-use crate::document::{deliver, gzip, presign, presigned_refusal, s3_error};
+use crate::document::{deliver, presign, presigned_refusal, s3_error};
 use crate::faults::{AdsReportOutcome, ReportOutcome};
 use crate::rng::Rng;
 use crate::server::Shared;
-use crate::timing::{ReportTiming, Stage};
+use crate::stream::{self, Document};
+use crate::timing::{ReportTiming, Stage, stuck_until};
 use crate::truth::Truth;
 use crate::usage_plan::Operation;
 
@@ -125,6 +126,17 @@ pub(crate) async fn create(
             }
         }
     };
+    let stuck = {
+        let (seed, op) = (shared.config.seed, Operation::CreateAsyncReport);
+        let n = world.stats_mut(&caller.seller, op).calls;
+        let stuck = world.faults(&shared.config).stuck(seed, &caller.seller, op, n);
+        if stuck.is_some() {
+            let stats = world.stats_mut(&caller.seller, op);
+            stats.stuck += 1;
+            stats.injected += 1;
+        }
+        stuck
+    };
     let id = report_uuid(shared.config.seed, world.next_sequence());
     let mut report = AdsReport {
         id: id.clone(),
@@ -143,6 +155,7 @@ pub(crate) async fn create(
         updated: now,
         last_status: AdsStatus::Pending,
         timing,
+        stuck_until: stuck_until(now, stuck),
         polls_seen: 0,
         stage: Stage::Queued,
         outcome,
@@ -326,11 +339,13 @@ fn respond_with(shared: &Arc<Shared>, mut report: AdsReport) -> Result<Value, Ad
     if report.file_size.is_none() {
         // Rendered once for its size; the download renders again from the truth,
         // which is deterministic, so the sizes agree.
-        let bytes = render(shared, &report).map_err(|error| {
-            tracing::error!(report_id = report.id, %error, "Rendering an Ads report failed.");
-            AdsError::v3(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-        })?;
-        let size = bytes.len() as u64;
+        // Counted as it streams, so a large report is never held.
+        let size = render(shared, &report)
+            .and_then(|document| stream::length(document.pieces))
+            .map_err(|error| {
+                tracing::error!(report_id = report.id, %error, "Rendering an Ads report failed.");
+                AdsError::v3(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            })?;
         report.file_size = Some(size);
         if let Some(stored) = shared.world().ads_reports.iter_mut().find(|r| r.id == report.id) {
             stored.file_size = Some(size);
@@ -406,35 +421,26 @@ pub(crate) async fn download(
             "The specified key does not exist.",
         );
     };
-    match render(&shared, &report) {
-        Ok(bytes) => {
-            deliver(
-                &shared,
-                (&report.seller, &report.id),
-                Operation::DownloadAdsReport,
-                "application/octet-stream".to_owned(),
-                bytes,
-            )
-            .await
-        }
-        Err(error) => {
-            tracing::error!(report_id = report.id, %error, "Rendering an Ads report failed.");
-            s3_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            )
-        }
-    }
+    let (seller, id) = (report.seller.clone(), report.id.clone());
+    deliver(
+        &shared,
+        (&seller, &id),
+        Operation::DownloadAdsReport,
+        true,
+        || render(&shared, &report),
+    )
+    .await
 }
 
-fn render(shared: &Arc<Shared>, report: &AdsReport) -> Result<Vec<u8>, crate::Error> {
+/// The report's file: gzip of a JSON array, generated a day at a time.
+fn render(shared: &Arc<Shared>, report: &AdsReport) -> Result<Document, crate::Error> {
     // Figures as of generation: a download an hour later is the same file, even
     // though attribution has grown since.
     let truth = Truth::new(Arc::clone(shared)).as_of(report.generated.unwrap_or(report.created));
-    let rows = report.rows(&truth)?;
-    let json = serde_json::to_vec(&rows).map_err(|e| crate::Error::Io(std::io::Error::other(e)))?;
-    gzip(&json)
+    Ok(Document {
+        content_type: "application/octet-stream".to_owned(),
+        pieces: stream::gzipped(report.json_pieces(truth)),
+    })
 }
 
 /// A version-4-shaped UUID, like Amazon's report ids, stable for the seed.

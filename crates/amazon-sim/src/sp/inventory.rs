@@ -1,6 +1,7 @@
 //! FBA Inventory API v1 `getInventorySummaries` (PROTOCOL.md §4.3): the MYI
 //! snapshot of the day as `InventorySummary` objects, 50 per page in SKU order,
-//! with a `nextToken` that expires 30 seconds after it was issued.
+//! with a `nextToken` that expires 30 seconds after it was issued. A page walks
+//! the catalog in SKU order and generates only the SKUs it lists.
 
 use std::sync::Arc;
 
@@ -15,7 +16,8 @@ use crate::marketplace::Marketplace;
 use crate::rng::{Rng, hash};
 use crate::server::Shared;
 use crate::sp::{SpError, admit};
-use crate::truth::{InventoryRow, Truth};
+use crate::truth::catalog::Catalog;
+use crate::truth::{InventoryRow, Truth, inventory};
 use crate::usage_plan::Operation;
 use crate::world::InventoryPage;
 
@@ -101,29 +103,37 @@ pub(crate) async fn summaries(
     let truth = Truth::new(Arc::clone(&shared));
     let seed = shared.config.seed;
     // A seller that does not sell in the marketplace simply has no summaries.
-    let mut rows = truth
-        .inventory_on(&caller.seller, marketplace_id, date)
+    let catalog = truth.catalog(&caller.seller, marketplace_id).ok();
+    let order = catalog
+        .as_ref()
+        .map(|c| sku_order(&shared, c))
         .unwrap_or_default();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    let selected: Vec<(InventoryRow, DateTime<Utc>)> = rows
-        .into_iter()
-        .map(|row| {
-            let updated = last_updated(seed, &caller.seller, marketplace_id, date, &row.sku);
-            (row, updated)
+    // Walks the catalog in SKU order from `position`, generating only the SKUs it
+    // looks at, so a page costs its own rows whatever the size of the store.
+    let selected = |position: usize| -> Option<(usize, crate::truth::Product, DateTime<Utc>)> {
+        let catalog = catalog.as_ref()?;
+        (position..order.len()).find_map(|i| {
+            let product = catalog.product(order[i] as usize);
+            let updated = last_updated(seed, &caller.seller, marketplace_id, date, &product.sku);
+            let wanted =
+                skus.as_ref().is_none_or(|s| s.contains(&product.sku)) && start.is_none_or(|t| updated >= t);
+            wanted.then_some((i, product, updated))
         })
-        .filter(|(row, updated)| {
-            skus.as_ref().is_none_or(|s| s.contains(&row.sku)) && start.is_none_or(|t| *updated >= t)
-        })
-        .collect();
-
-    let page: Vec<Value> = selected
-        .iter()
-        .skip(offset)
-        .take(PAGE_SIZE)
-        .map(|(row, updated)| summary(row, *updated, details))
-        .collect();
+    };
+    let mut page: Vec<Value> = Vec::new();
+    let mut position = offset;
+    while page.len() < PAGE_SIZE {
+        let Some((i, product, updated)) = selected(position) else {
+            position = order.len();
+            break;
+        };
+        let row = inventory::row(seed, &caller.seller, marketplace_id, date, &product);
+        page.push(summary(&row, updated, details));
+        position = i + 1;
+    }
     let mut pagination = json!({});
-    if offset + PAGE_SIZE < selected.len() {
+    // A token only when another summary follows; it resumes where that one is.
+    if let Some((next, _, _)) = selected(position) {
         let mut world = shared.world();
         let token = next_token(seed, world.next_sequence());
         world.inventory_pages.insert(
@@ -132,7 +142,7 @@ pub(crate) async fn summaries(
                 seller: caller.seller.clone(),
                 marketplace_id: marketplace_id.to_owned(),
                 date,
-                offset: offset + PAGE_SIZE,
+                offset: next,
                 issued: now,
             },
         );
@@ -146,6 +156,29 @@ pub(crate) async fn summaries(
         "pagination": pagination,
     });
     Ok(caller.json(StatusCode::OK, &body))
+}
+
+/// The catalog's indices in SKU order, the order summaries are listed in. Sorting
+/// needs every SKU once; the order is then kept per store (four bytes a SKU), so
+/// each page generates only its own rows.
+fn sku_order(shared: &Shared, catalog: &Catalog) -> Arc<Vec<u32>> {
+    let key = (
+        catalog.seller().to_owned(),
+        catalog.marketplace().id,
+        catalog.len(),
+    );
+    if let Some(order) = shared.world().sku_orders.get(&key) {
+        return Arc::clone(order);
+    }
+    let mut skus: Vec<(String, u32)> = catalog
+        .iter()
+        .zip(0u32..)
+        .map(|(product, i)| (product.sku, i))
+        .collect();
+    skus.sort_unstable();
+    let order: Arc<Vec<u32>> = Arc::new(skus.into_iter().map(|(_, i)| i).collect());
+    shared.world().sku_orders.insert(key, Arc::clone(&order));
+    order
 }
 
 /// When the SKU's inventory last changed: a moment of the day before the snapshot,

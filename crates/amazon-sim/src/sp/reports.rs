@@ -20,8 +20,9 @@ use crate::report::{Ending, ProcessingStatus, Report, ReportType};
 use crate::rng::{Rng, hash};
 use crate::server::Shared;
 use crate::sp::{Caller, SpError, admit};
-use crate::timing::{ReportTiming, Stage};
+use crate::timing::{ReportTiming, Stage, stuck_until};
 use crate::truth::AsinGranularity;
+use crate::truth::sales_traffic::DateGranularity;
 use crate::usage_plan::Operation;
 use crate::world::{ReportPage, World};
 
@@ -129,6 +130,18 @@ pub(crate) async fn create(
             chance
         }
     };
+    let stuck = {
+        let n = world.stats_mut(&caller.seller, Operation::CreateReport).calls;
+        let stuck = world
+            .faults(config)
+            .stuck(config.seed, &caller.seller, Operation::CreateReport, n);
+        if stuck.is_some() {
+            let stats = world.stats_mut(&caller.seller, Operation::CreateReport);
+            stats.stuck += 1;
+            stats.injected += 1;
+        }
+        stuck
+    };
     let ending = match forced {
         Some(ReportOutcome::Done) => Ending::Done,
         Some(ReportOutcome::Cancelled) => Ending::Cancelled,
@@ -160,6 +173,7 @@ pub(crate) async fn create(
         created: now,
         options,
         timing,
+        stuck_until: stuck_until(now, stuck),
         polls_seen: 0,
         stage: Stage::Queued,
         ending,
@@ -183,7 +197,7 @@ fn check_sales_and_traffic_options(
 ) -> Result<(), SpError> {
     for (key, value) in options {
         let supported = match key.as_str() {
-            "dateGranularity" => value == "DAY",
+            "dateGranularity" => DateGranularity::parse(value).is_some(),
             "asinGranularity" => AsinGranularity::parse(value).is_some(),
             _ => false,
         };
@@ -191,7 +205,7 @@ fn check_sales_and_traffic_options(
             return Err(SpError::invalid_input(
                 caller,
                 format!(
-                    "reportOptions {key}={value} is not simulated yet (only dateGranularity=DAY; asinGranularity PARENT, CHILD or SKU)."
+                    "reportOptions {key}={value} is not simulated yet (only dateGranularity DAY, WEEK or MONTH; asinGranularity PARENT, CHILD or SKU)."
                 ),
             ));
         }
@@ -199,30 +213,24 @@ fn check_sales_and_traffic_options(
     Ok(())
 }
 
-/// The ledger is simulated daily by country only. Amazon's defaults are COUNTRY and
-/// MONTHLY, so DAILY must be asked for; note the two spellings, `aggregateBy…` and
+/// The ledger is simulated by country, daily or monthly (Amazon's default when
+/// the option is absent); note the two spellings, `aggregateBy…` and
 /// `aggregatedBy…`, which are both Amazon's (PROTOCOL.md §4.2.1).
 fn check_ledger_options(caller: &Caller, options: &BTreeMap<String, String>) -> Result<(), SpError> {
     for (key, value) in options {
         let supported = match key.as_str() {
             "aggregateByLocation" => value == "COUNTRY",
-            "aggregatedByTimePeriod" => value == "DAILY",
+            "aggregatedByTimePeriod" => value == "DAILY" || value == "MONTHLY",
             _ => false,
         };
         if !supported {
             return Err(SpError::invalid_input(
                 caller,
                 format!(
-                    "reportOptions {key}={value} is not simulated yet (only aggregateByLocation=COUNTRY, aggregatedByTimePeriod=DAILY)."
+                    "reportOptions {key}={value} is not simulated yet (only aggregateByLocation=COUNTRY, aggregatedByTimePeriod DAILY or MONTHLY)."
                 ),
             ));
         }
-    }
-    if options.get("aggregatedByTimePeriod").map(String::as_str) != Some("DAILY") {
-        return Err(SpError::invalid_input(
-            caller,
-            "aggregatedByTimePeriod defaults to MONTHLY, which is not simulated yet: send aggregatedByTimePeriod=DAILY.",
-        ));
     }
     Ok(())
 }

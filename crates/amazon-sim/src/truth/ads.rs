@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use crate::marketplace::Marketplace;
 use crate::rng::{Rng, hash};
-use crate::truth::catalog::Product;
+use crate::truth::catalog::Catalog;
 
 /// One Ads API advertising profile: a seller account in one marketplace
 /// (`GET /v2/profiles`, PROTOCOL.md §5.3).
@@ -247,7 +247,7 @@ pub(crate) fn campaigns(
     seed: u64,
     profile_id: i64,
     marketplace: &Marketplace,
-    products: &[Product],
+    products: &Catalog,
 ) -> Vec<Campaign> {
     if products.is_empty() {
         return Vec::new();
@@ -259,7 +259,7 @@ pub(crate) fn campaigns(
     let count = (products.len() / 4).clamp(1, 12);
     (0..count)
         .map(|c| {
-            let lead = &products[c * products.len() / count];
+            let lead = products.product(c * products.len() / count);
             let theme: String = lead.name.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
             let auto = c % 2 == 0;
             let match_type = *r.pick(&["EXACT", "PHRASE", "BROAD"]);
@@ -336,12 +336,12 @@ fn entity_id(r: &mut Rng) -> i64 {
     i64::try_from(r.between(100_000_000_000_000, 999_999_999_999_999)).unwrap_or(1)
 }
 
-fn pick_ads(r: &mut Rng, products: &[Product]) -> Vec<PickedAd> {
+fn pick_ads(r: &mut Rng, products: &Catalog) -> Vec<PickedAd> {
     let count = usize::try_from(r.between(1, 3)).unwrap_or(1).min(products.len());
     let first = usize::try_from(r.below(products.len() as u64)).unwrap_or(0);
     (0..count)
         .map(|i| {
-            let p = &products[(first + i) % products.len()];
+            let p = products.product((first + i) % products.len());
             PickedAd {
                 ad: Ad {
                     id: entity_id(r),

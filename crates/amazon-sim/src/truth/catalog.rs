@@ -82,10 +82,60 @@ const COLOURS_JA: &[&str] = &["レッド", "ブラック", "ブルー", "グリ�
 /// ASIN) depends only on the seller and the index, and whose price depends on the
 /// marketplace too. Titles are the same everywhere except in Japan, where they are
 /// Japanese.
-pub(crate) fn products(seed: u64, seller: &str, marketplace: &Marketplace, count: u32) -> Vec<Product> {
-    (0..count)
-        .map(|i| product(seed, seller, marketplace, i))
-        .collect()
+///
+/// Products are generated on demand from their index, never stored: a store of
+/// 100,000 SKUs costs nothing until something reads it, and a report streams
+/// through it one SKU at a time.
+#[derive(Debug, Clone)]
+pub(crate) struct Catalog {
+    seed: u64,
+    seller: String,
+    marketplace: &'static Marketplace,
+    count: u32,
+}
+
+impl Catalog {
+    pub(crate) fn new(seed: u64, seller: &str, marketplace: &'static Marketplace, count: u32) -> Self {
+        Self {
+            seed,
+            seller: seller.to_owned(),
+            marketplace,
+            count,
+        }
+    }
+
+    /// How many SKUs the catalog lists.
+    pub(crate) fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The product at `index` (in catalog order), generated afresh.
+    pub(crate) fn product(&self, index: usize) -> Product {
+        product(
+            self.seed,
+            &self.seller,
+            self.marketplace,
+            u32::try_from(index).unwrap_or(u32::MAX),
+        )
+    }
+
+    /// Every product in catalog order, one at a time.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Product> + Send + use<> {
+        let catalog = self.clone();
+        (0..catalog.len()).map(move |i| catalog.product(i))
+    }
+
+    pub(crate) fn seller(&self) -> &str {
+        &self.seller
+    }
+
+    pub(crate) fn marketplace(&self) -> &'static Marketplace {
+        self.marketplace
+    }
 }
 
 /// The same draw as `Rng::pick` on a list of `len` items, as an index, so the

@@ -113,3 +113,99 @@ async fn parent_rows_sum_their_children_and_are_the_default() {
         );
     }
 }
+
+/// The whole document of a sales and traffic report over `first..=last`.
+async fn sales_document(t: &TestSim, (first, last): (&str, &str), options: Value) -> Value {
+    let token = t.access_token().await;
+    let request = json!({
+        "reportType": SALES,
+        "marketplaceIds": [US],
+        "dataStartTime": format!("{first}T00:00:00Z"),
+        "dataEndTime": format!("{last}T23:59:59Z"),
+        "reportOptions": options,
+    });
+    let id = t.create(&token, &request).await;
+    let (_, report) = t.poll_until_terminal(&token, &id).await;
+    assert_eq!(report["processingStatus"], "DONE");
+    let (_, _, bytes) = t
+        .download(&token, report["reportDocumentId"].as_str().unwrap())
+        .await;
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The truth's totals of `first..=last` combined, as a WEEK or MONTH entry holds them.
+fn period_totals(t: &TestSim, first: &str, last: &str) -> amzsync_amazon_sim::DateTotals {
+    let days: Vec<_> = day(first)
+        .iter_days()
+        .take_while(|d| *d <= day(last))
+        .map(|d| t.sim.truth().sales_and_traffic(SELLER, US, d).unwrap().totals)
+        .collect();
+    amzsync_amazon_sim::DateTotals::combine(&days)
+}
+
+#[tokio::test]
+async fn week_granularity_widens_the_by_date_section_to_whole_weeks_from_sunday_only() {
+    let t = TestSim::start().await;
+    // Wednesday and Thursday of the week of Sunday 14 April 2024.
+    let window = ("2024-04-17", "2024-04-18");
+
+    let weekly = sales_document(
+        &t,
+        window,
+        json!({ "dateGranularity": "WEEK", "asinGranularity": "SKU" }),
+    )
+    .await;
+    let daily = sales_document(
+        &t,
+        window,
+        json!({ "dateGranularity": "DAY", "asinGranularity": "SKU" }),
+    )
+    .await;
+
+    let by_date = weekly["salesAndTrafficByDate"].as_array().unwrap();
+    assert_eq!(by_date.len(), 1);
+    assert_eq!(by_date[0]["date"], "2024-04-14");
+    let week = period_totals(&t, "2024-04-14", "2024-04-20");
+    assert_eq!(by_date[0]["salesByDate"]["unitsOrdered"], week.units_ordered);
+    assert_eq!(
+        by_date[0]["trafficByDate"]["browserSessions"],
+        week.browser_sessions
+    );
+    assert_eq!(
+        by_date[0]["trafficByDate"]["buyBoxPercentage"],
+        week.buy_box_percentage
+    );
+    // The by-ASIN section still covers the requested days only.
+    assert_eq!(weekly["salesAndTrafficByAsin"], daily["salesAndTrafficByAsin"]);
+    assert_eq!(daily["salesAndTrafficByDate"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn month_granularity_gives_an_entry_per_calendar_month_up_to_today() {
+    let t = TestSim::start().await;
+    // The simulated today is 2 May 2024.
+    let document = sales_document(
+        &t,
+        ("2024-04-28", "2024-05-01"),
+        json!({ "dateGranularity": "MONTH" }),
+    )
+    .await;
+
+    let by_date = document["salesAndTrafficByDate"].as_array().unwrap();
+    let dates: Vec<&str> = by_date.iter().map(|e| e["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2024-04-01", "2024-05-01"]);
+    let april = period_totals(&t, "2024-04-01", "2024-04-30");
+    let may = period_totals(&t, "2024-05-01", "2024-05-02");
+    assert_eq!(by_date[0]["salesByDate"]["unitsOrdered"], april.units_ordered);
+    assert_eq!(by_date[1]["salesByDate"]["unitsOrdered"], may.units_ordered);
+    assert_eq!(
+        by_date[0]["salesByDate"]["orderedProductSales"]["amount"]
+            .as_f64()
+            .unwrap(),
+        april.ordered_product_sales_cents as f64 / 100.0
+    );
+}

@@ -120,14 +120,72 @@ async fn a_daily_ledger_is_quoted_tsv_whose_balances_add_up_and_follow_the_inven
 }
 
 #[tokio::test]
-async fn a_ledger_request_without_daily_aggregation_is_invalid_input() {
+async fn a_weekly_or_fc_ledger_is_invalid_input() {
     let t = TestSim::start().await;
     let token = t.access_token().await;
-    let mut request = ledger_request("2024-04-29", "2024-04-29");
+    for options in [
+        json!({ "aggregatedByTimePeriod": "WEEKLY" }),
+        json!({ "aggregateByLocation": "FC", "aggregatedByTimePeriod": "DAILY" }),
+    ] {
+        let mut request = ledger_request("2024-04-29", "2024-04-29");
+        request["reportOptions"] = options;
+
+        let response = t.create_report(&token, &request).await;
+
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(sp_error(response).await["code"], "InvalidInput");
+    }
+}
+
+#[tokio::test]
+async fn a_monthly_ledger_is_the_default_and_sums_each_calendar_month_of_the_window() {
+    let t = TestSim::start().await;
+    let token = t.access_token().await;
+    let mut request = ledger_request("2024-03-30", "2024-04-02");
     request["reportOptions"] = json!({ "aggregateByLocation": "COUNTRY" });
 
-    let response = t.create_report(&token, &request).await;
+    let id = t.create(&token, &request).await;
+    let (_, report) = t.poll_until_terminal(&token, &id).await;
+    let (_, _, bytes) = t
+        .download(&token, report["reportDocumentId"].as_str().unwrap())
+        .await;
 
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(sp_error(response).await["code"], "InvalidInput");
+    let text = String::from_utf8(bytes).unwrap();
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let march = t
+        .sim
+        .truth()
+        .ledger_period(SELLER, US, day("2024-03-30"), day("2024-03-31"))
+        .unwrap();
+    let april = t
+        .sim
+        .truth()
+        .ledger_period(SELLER, US, day("2024-04-01"), day("2024-04-02"))
+        .unwrap();
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(lines.len(), march.len() + april.len());
+    assert!(lines[0].starts_with("\"03/2024\""), "{}", lines[0]);
+    assert!(
+        lines[march.len()].starts_with("\"04/2024\""),
+        "{}",
+        lines[march.len()]
+    );
+    // A month runs from its first day's opening stock to its last day's closing.
+    let first_day = t.sim.truth().ledger(SELLER, US, day("2024-04-01")).unwrap();
+    let second_day = t.sim.truth().ledger(SELLER, US, day("2024-04-02")).unwrap();
+    let (sum, one, two) = (&april[0], &first_day[0], &second_day[0]);
+    assert_eq!(sum.starting_warehouse_balance, one.starting_warehouse_balance);
+    assert_eq!(sum.ending_warehouse_balance, two.ending_warehouse_balance);
+    assert_eq!(
+        sum.customer_shipments,
+        one.customer_shipments + two.customer_shipments
+    );
+    assert!(
+        april
+            .iter()
+            .chain(&march)
+            .all(|r| r.starting_warehouse_balance + r.movements() == r.ending_warehouse_balance)
+    );
+    let fields: Vec<&str> = lines[march.len()].split('\t').collect();
+    assert_eq!(fields[9], format!("\"{}\"", sum.customer_shipments));
 }

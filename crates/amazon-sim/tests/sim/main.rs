@@ -11,5 +11,7 @@ mod ledger;
 mod lwa;
 mod reports;
 mod restatement;
+mod scale;
 mod timing;
+mod transport;
 mod usage_plans;
