@@ -62,6 +62,16 @@ pub struct Encoded<'a> {
     pub fallback_charset: Option<&'a str>,
 }
 
+/// Amazon.co.jp, whose flat files are Shift_JIS (cp932).
+pub const JP_MARKETPLACE_ID: &str = "A1VC38T7YXB528";
+
+/// The charset to assume for a marketplace's documents that declare none and
+/// are not UTF-8 ([`Encoded::fallback_charset`]): `Shift_JIS` for Japan,
+/// `None` (Windows-1252) elsewhere.
+pub fn fallback_charset_for(marketplace_id: &str) -> Option<&'static str> {
+    (marketplace_id == JP_MARKETPLACE_ID).then_some("Shift_JIS")
+}
+
 /// The `charset` parameter of a `Content-Type` value.
 pub fn charset_of(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
@@ -237,6 +247,13 @@ mod tests {
             read_all(b"x", &how),
             Err(DocumentError::UnknownCharset(_))
         ));
+    }
+
+    #[test]
+    fn japan_falls_back_to_shift_jis_and_other_marketplaces_to_windows_1252() {
+        assert_eq!(fallback_charset_for("A1VC38T7YXB528"), Some("Shift_JIS"));
+        assert_eq!(fallback_charset_for("ATVPDKIKX0DER"), None);
+        assert_eq!(fallback_charset_for("A1PA6795UKMFR9"), None);
     }
 
     #[test]

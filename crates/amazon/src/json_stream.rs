@@ -3,12 +3,19 @@
 //! element is one skipped row, not a failed document.
 
 use std::fmt;
+use std::io::{BufReader, Read};
 use std::marker::PhantomData;
 
 use serde::de::{DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::parse::{Parsed, RowError};
+
+/// serde_json reads its input a byte at a time and buffers nothing: without
+/// a buffer, every byte would be a call through the decoder's `dyn Read`.
+pub(crate) fn buffered<R: Read>(text: R) -> BufReader<R> {
+    BufReader::with_capacity(64 * 1024, text)
+}
 
 /// A seed that walks an array, handing each parsed element to `on_item`.
 pub(crate) struct EachElement<'f, T, F> {

@@ -192,7 +192,7 @@ pub fn read<T: DeserializeOwned, R: Read>(
     text: R,
     mut on_row: impl FnMut(Parsed<T>),
 ) -> Result<u64, DocumentError> {
-    let mut de = serde_json::Deserializer::from_reader(text);
+    let mut de = serde_json::Deserializer::from_reader(crate::json_stream::buffered(text));
     let mut each = EachElement::new(&mut on_row);
     serde::de::DeserializeSeed::deserialize(&mut each, &mut de).map_err(json_error)?;
     de.end().map_err(json_error)?;

@@ -593,7 +593,7 @@ impl<'a> Reporting<'a> {
                 self.client.open_presigned(url).await?.ok_or_else(refused)?
             }
         };
-        stream_into(response, Some("GZIP".to_owned()), parse).await
+        stream_into(response, Some("GZIP".to_owned()), None, parse).await
     }
 
     /// Downloads a COMPLETED report and calls `on_row` with each row as it is

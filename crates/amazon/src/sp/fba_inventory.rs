@@ -228,6 +228,27 @@ mod tests {
         assert_eq!(skus, vec!["A", "D"]);
     }
 
+    /// Found by the property `every_inventory_line_is_a_row_or_a_counted_skip`:
+    /// csv's line numbers skip blank lines and, in CRLF files, put every record
+    /// on the line before its own.
+    #[test]
+    fn skipped_rows_name_their_own_line_after_blank_lines_and_in_crlf_files() {
+        let header = REQUIRED.join("\t");
+        let bad = "B\tB2\tmany\t0\t0\t0\t0\t0";
+        let good = "A\tB1\t1\t0\t0\t0\t0\t0";
+        for eol in ["\n", "\r\n"] {
+            let doc = [header.as_str(), good, "", bad, "", "", bad, good, bad, ""].join(eol);
+            let lines: Vec<u64> = read(doc.as_bytes(), None)
+                .into_iter()
+                .filter_map(|p| match p {
+                    Parsed::Skipped(e) => Some(e.line),
+                    Parsed::Row(_) => None,
+                })
+                .collect();
+            assert_eq!(lines, vec![4, 7, 9], "line ends {eol:?}");
+        }
+    }
+
     #[test]
     fn a_truncated_gzip_document_fails_instead_of_ending_early() {
         use flate2::{Compression, write::GzEncoder};

@@ -171,4 +171,24 @@ mod tests {
         assert!(matches!(&parsed[0], Parsed::Skipped(e) if e.line == 2 && e.reason.contains("MM/DD/YYYY")));
         assert!(matches!(&parsed[1], Parsed::Row(r) if r.msku == "B" && r.ending_warehouse_balance == 2));
     }
+
+    /// Found with the property `every_inventory_line_is_a_row_or_a_counted_skip`
+    /// (the ledger shares the TSV reader): a quoted value spanning lines, blank
+    /// lines and CRLF line ends leave each row on its own first line.
+    #[test]
+    fn skipped_rows_name_their_own_line_in_crlf_files_with_multiline_values() {
+        let doc = "\"Date\"\t\"MSKU\"\t\"Disposition\"\t\"Starting Warehouse Balance\"\t\"Ending Warehouse Balance\"\r\n\
+                   \"05/01/2024\"\t\"A\r\nB\"\t\"SELLABLE\"\t\"1\"\t\"1\"\r\n\
+                   \r\n\
+                   \"2024-05-02\"\t\"C\"\t\"SELLABLE\"\t\"1\"\t\"2\"\r\n";
+        let parsed: Vec<_> = rows(doc.as_bytes()).unwrap().map(Result::unwrap).collect();
+        assert!(
+            matches!(&parsed[0], Parsed::Row(r) if r.msku == "A\r\nB"),
+            "{parsed:?}"
+        );
+        assert!(
+            matches!(&parsed[1], Parsed::Skipped(e) if e.line == 5),
+            "{parsed:?}"
+        );
+    }
 }

@@ -257,11 +257,29 @@ pub struct RequestedReport {
 pub struct Reports<'a> {
     client: &'a Client,
     seller: &'a SellingPartner,
+    /// The charset of downloads that declare none and are not UTF-8.
+    fallback_charset: Option<&'static str>,
 }
 
 impl<'a> Reports<'a> {
     pub(crate) fn new(client: &'a Client, seller: &'a SellingPartner) -> Self {
-        Self { client, seller }
+        Self {
+            client,
+            seller,
+            fallback_charset: None,
+        }
+    }
+
+    /// The same, downloading documents of `marketplace_id`: a document that
+    /// declares no charset and is not UTF-8 is read in the marketplace's
+    /// legacy charset ([`document::fallback_charset_for`]: Shift_JIS in
+    /// Japan) instead of Windows-1252.
+    #[must_use]
+    pub fn for_marketplace(self, marketplace_id: &str) -> Self {
+        Self {
+            fallback_charset: document::fallback_charset_for(marketplace_id),
+            ..self
+        }
     }
 
     /// `createReport`. Repeated only after a 429 (Amazon did not act on it);
@@ -461,7 +479,9 @@ impl<'a> Reports<'a> {
 
     /// Downloads a document (plain GET, no Amazon auth: the URL is pre-signed)
     /// and hands its text to `parse` as it arrives: gunzipped when it is gzip
-    /// (sniffed), transcoded to UTF-8 from the `charset` of its `Content-Type`.
+    /// (sniffed), transcoded to UTF-8 from the `charset` of its `Content-Type`
+    /// (without one: UTF-8 if it is, else the marketplace's fallback set by
+    /// [`Self::for_marketplace`], else Windows-1252).
     ///
     /// `parse` runs on a blocking thread, reading from the network stream, so
     /// memory stays flat whatever the size; it passes rows on as they come (to
@@ -495,7 +515,7 @@ impl<'a> Reports<'a> {
                 (response, fresh.compression_algorithm)
             }
         };
-        stream_into(response, compression, parse).await
+        stream_into(response, compression, self.fallback_charset, parse).await
     }
 
     fn read_request<'p>(&self, operation: Operation, path: &'p [&'p str]) -> SpRequest<'p> {
@@ -517,6 +537,7 @@ impl<'a> Reports<'a> {
 pub(crate) async fn stream_into<T, F>(
     response: reqwest::Response,
     compression: Option<String>,
+    fallback_charset: Option<&'static str>,
     parse: F,
 ) -> Result<T, Error>
 where
@@ -534,7 +555,7 @@ where
         let how = Encoded {
             compression: compression.as_deref(),
             content_type: content_type.as_deref(),
-            fallback_charset: None,
+            fallback_charset,
         };
         let text = document::decode(reader, &how)?;
         parse(text)

@@ -165,7 +165,7 @@ pub fn read<R: Read>(
     text: R,
     mut on_item: impl FnMut(Parsed<SalesAndTrafficByAsin>),
 ) -> Result<Summary, DocumentError> {
-    let mut de = serde_json::Deserializer::from_reader(text);
+    let mut de = serde_json::Deserializer::from_reader(crate::json_stream::buffered(text));
     let summary = DocumentSeed {
         on_item: &mut on_item,
     }
@@ -190,6 +190,13 @@ pub(crate) fn json_error(e: serde_json::Error) -> DocumentError {
     }
 }
 
+/// The sections of the document that are read.
+const SECTIONS: [&str; 3] = [
+    "reportSpecification",
+    "salesAndTrafficByDate",
+    "salesAndTrafficByAsin",
+];
+
 struct DocumentSeed<'f, F> {
     on_item: &'f mut F,
 }
@@ -210,7 +217,18 @@ impl<'de, F: FnMut(Parsed<SalesAndTrafficByAsin>)> Visitor<'de> for DocumentSeed
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Summary, A::Error> {
         let mut summary = Summary::default();
+        // A section given twice would hand out its rows twice (and count and
+        // number only the last): the document is not what Amazon writes.
+        let mut seen: Vec<String> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            if SECTIONS.contains(&key.as_str()) {
+                if seen.contains(&key) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "the section {key} appears twice"
+                    )));
+                }
+                seen.push(key.clone());
+            }
             match key.as_str() {
                 "reportSpecification" => summary.specification = Some(map.next_value()?),
                 "salesAndTrafficByDate" => {
@@ -301,6 +319,31 @@ mod tests {
             c.traffic_by_asin.unit_session_percentage,
             Some(Decimal::from(300))
         );
+    }
+
+    /// Fuzz finding `sales_traffic` crash-d67f88bc: a document with
+    /// `salesAndTrafficByAsin` twice handed out the items of both arrays but
+    /// counted (and numbered) only the last one's.
+    #[test]
+    fn fuzz_a_repeated_section_is_a_corrupt_document_not_a_miscount() {
+        let spec = r#""reportSpecification":{"reportType":"GET_SALES_AND_TRAFFIC_REPORT","dataStartTime":"2024-05-01","dataEndTime":"2024-05-01","marketplaceIds":["ATVPDKIKX0DER"]}"#;
+        let item = r#"{"parentAsin":"P1","salesByAsin":{"unitsOrdered":1,"orderedProductSales":{"amount":9.99,"currencyCode":"USD"},"totalOrderItems":1},"trafficByAsin":{"sessions":3,"pageViews":4}}"#;
+        for repeated in [
+            format!(r#""salesAndTrafficByAsin":[{item}],"salesAndTrafficByAsin":[{item}]"#),
+            r#""salesAndTrafficByDate":[],"salesAndTrafficByDate":[]"#.to_owned(),
+            spec.to_owned(),
+        ] {
+            let doc = format!("{{{spec},{repeated}}}");
+            let err = read_all(doc.as_bytes()).unwrap_err();
+            assert!(
+                matches!(&err, DocumentError::Corrupt(m) if m.contains("appears twice")),
+                "{doc}: {err:?}"
+            );
+        }
+        // Once each is fine, and the count is every item handed out.
+        let doc = format!(r#"{{{spec},"salesAndTrafficByAsin":[{item},{item}]}}"#);
+        let (summary, items) = read_all(doc.as_bytes()).unwrap();
+        assert_eq!((summary.by_asin_items, items.len()), (2, 2));
     }
 
     #[test]

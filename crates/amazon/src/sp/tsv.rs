@@ -2,7 +2,8 @@
 //! reorders optional columns between marketplaces and years, so a column is
 //! found by its header, never by its position.
 
-use std::io::Read;
+use std::collections::VecDeque;
+use std::io::{self, Read};
 
 use crate::document::DocumentError;
 use crate::parse::{Parsed, RowError};
@@ -32,7 +33,7 @@ impl Line<'_> {
 
 /// Rows of a TSV document, parsed by `parse_line`.
 pub(crate) struct Rows<R, T> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineEnds<R>>,
     index: Vec<Option<usize>>,
     record: csv::StringRecord,
     parse_line: fn(&Line<'_>) -> Result<T, String>,
@@ -54,7 +55,7 @@ impl<R: Read, T> Rows<R, T> {
             .quoting(matches!(quoting, Quoting::Double))
             .flexible(true)
             .has_headers(true)
-            .from_reader(text);
+            .from_reader(LineEnds::new(text));
         let header = reader.headers().map_err(csv_error)?.clone();
         let names: Vec<String> = header.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
         let index: Vec<Option<usize>> = columns
@@ -86,6 +87,76 @@ fn csv_error(e: csv::Error) -> DocumentError {
     }
 }
 
+impl<R: Read, T> Rows<R, T> {
+    /// The line of the record at csv's byte position `at`.
+    fn line_at(&mut self, at: Option<u64>) -> u64 {
+        at.map_or(0, |at| self.reader.get_mut().line_at(at))
+    }
+}
+
+/// The text, with the offsets of its line-end bytes noted as csv reads it.
+///
+/// csv's own line numbers are wrong for us: blank lines are not counted, and
+/// in a CRLF file (EU flat files) every record is placed on the line before
+/// its own. Its byte positions are right, but point at where the previous
+/// line's end was left off, so a record's line is the number of `\n` before
+/// that position and in the run of line-end bytes that starts there, plus one.
+struct LineEnds<R> {
+    inner: R,
+    /// Bytes read so far.
+    read: u64,
+    /// Offsets of the `\r` and `\n` bytes read and not yet passed by a
+    /// record, and whether each is `\n`. Bounded by csv's read buffer, or
+    /// by one record (a quoted value may span lines).
+    ends: VecDeque<(u64, bool)>,
+    /// `\n` bytes passed by records.
+    newlines: u64,
+}
+
+impl<R> LineEnds<R> {
+    fn new(inner: R) -> Self {
+        LineEnds {
+            inner,
+            read: 0,
+            ends: VecDeque::new(),
+            newlines: 0,
+        }
+    }
+
+    /// The 1-based line of the record csv places at byte `at`. Records come
+    /// in order.
+    fn line_at(&mut self, at: u64) -> u64 {
+        let mut run = at;
+        while let Some(&(offset, newline)) = self.ends.front() {
+            if offset >= at && offset != run {
+                break;
+            }
+            if offset == run {
+                run += 1;
+            }
+            self.newlines += u64::from(newline);
+            self.ends.pop_front();
+        }
+        self.newlines + 1
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let start = self.read;
+        self.ends.extend(
+            buf[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| matches!(b, b'\r' | b'\n'))
+                .map(|(i, b)| (start + i as u64, *b == b'\n')),
+        );
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 impl<R: Read, T> Iterator for Rows<R, T> {
     type Item = Result<Parsed<T>, DocumentError>;
 
@@ -97,7 +168,8 @@ impl<R: Read, T> Iterator for Rows<R, T> {
             match self.reader.read_record(&mut self.record) {
                 Ok(false) => return None,
                 Ok(true) => {
-                    let line = self.record.position().map_or(0, csv::Position::line);
+                    // Even for a blank line: it passes the line ends noted so far.
+                    let line = self.line_at(self.record.position().map(csv::Position::byte));
                     if self.record.iter().all(|c| c.trim().is_empty()) {
                         continue; // blank line
                     }
@@ -114,7 +186,8 @@ impl<R: Read, T> Iterator for Rows<R, T> {
                     // A line that is not UTF-8 after decoding is one bad row;
                     // anything else (I/O, truncation) ends the document.
                     if let csv::ErrorKind::Utf8 { pos, err } = e.kind() {
-                        let line = pos.as_ref().map_or(0, csv::Position::line);
+                        let (at, err) = (pos.as_ref().map(csv::Position::byte), err.to_string());
+                        let line = self.line_at(at);
                         return Some(Ok(Parsed::Skipped(RowError {
                             line,
                             reason: format!("not text: {err}"),

@@ -25,6 +25,7 @@ use url::Url;
 pub const SELLER: &str = "A3EXAMPLESELLER";
 pub const US: &str = "ATVPDKIKX0DER";
 pub const DE: &str = "A1PA6795UKMFR9";
+pub const JP: &str = "A1VC38T7YXB528";
 pub const MYI: &str = "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA";
 pub const SALES: &str = "GET_SALES_AND_TRAFFIC_REPORT";
 

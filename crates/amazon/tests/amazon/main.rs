@@ -5,5 +5,6 @@ mod ads;
 mod harness;
 mod inventory;
 mod lwa;
+mod properties;
 mod reports;
 mod throttle;

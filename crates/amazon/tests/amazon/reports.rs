@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use amzsync_amazon::sp::fba_inventory::{self, InventoryRow};
 use amzsync_amazon::sp::reports::{
-    CreateReportSpecification, ProcessingStatus, ReportDocument, ReportFilter,
+    CreateReportSpecification, ProcessingStatus, ReportDocument, ReportFilter, Reports,
 };
 use amzsync_amazon::sp::sales_traffic::{self, SalesAndTrafficByAsin};
 use amzsync_amazon::{DocumentError, Error, Parsed};
@@ -13,7 +13,7 @@ use amzsync_amazon_sim::{Operation, ReportOutcome};
 use chrono::{NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
-use crate::harness::{DE, MYI, SALES, SELLER, TestWorld, US, example, serve_document};
+use crate::harness::{DE, JP, MYI, SALES, SELLER, TestWorld, US, example, serve_document};
 
 /// Hours a report stays worth reusing in these tests.
 const REUSE_WITHIN: Duration = Duration::from_secs(3600);
@@ -441,4 +441,37 @@ async fn a_truncated_gzip_download_is_a_retryable_error_and_not_a_short_document
         "{result:?}"
     );
     assert!(result.is_err_and(|e| e.is_retryable()));
+}
+
+#[tokio::test]
+async fn a_japanese_download_without_a_charset_is_read_as_shift_jis() {
+    let t = TestWorld::start().await;
+    let tsv = "sku\tasin\tproduct-name\tafn-fulfillable-quantity\tafn-unsellable-quantity\tafn-reserved-quantity\tafn-inbound-working-quantity\tafn-inbound-shipped-quantity\tafn-inbound-receiving-quantity\n\
+               MUG-RED\tB07EXAMPL1\t赤いマグカップ 350ml\t5\t0\t0\t0\t0\t0\n";
+    let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(tsv);
+    assert!(!unmappable);
+    // Served with no charset, as some Japanese documents are.
+    let (url, _host) = serve_document(sjis.into_owned(), "text/plain").await;
+    let document = ReportDocument {
+        report_document_id: "amzn1.spdoc.1.4.fe.sjis".into(),
+        url: url.to_string(),
+        compression_algorithm: None,
+    };
+    let japanese = product_names(t.reports().for_marketplace(JP), &document).await;
+    assert_eq!(japanese, vec![Some("赤いマグカップ 350ml".to_owned())]);
+
+    // Elsewhere the fallback stays Windows-1252: the same bytes are mojibake.
+    let american = product_names(t.reports().for_marketplace(US), &document).await;
+    assert_ne!(american, japanese);
+}
+
+async fn product_names(reports: Reports<'_>, document: &ReportDocument) -> Vec<Option<String>> {
+    reports
+        .read_document(document, |text| {
+            fba_inventory::rows(text)?
+                .map(|p| Ok(p?.row().and_then(|r| r.product_name)))
+                .collect::<Result<Vec<_>, DocumentError>>()
+        })
+        .await
+        .expect("the document is read")
 }

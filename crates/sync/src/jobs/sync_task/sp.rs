@@ -56,6 +56,8 @@ pub(super) async fn poll(
     };
     let marketplace_id = unit.marketplace_id.clone();
     let date = unit.date;
+    // Japanese flat files often declare no charset and are Shift_JIS.
+    let reports = reports.for_marketplace(&unit.marketplace_id);
     let fetched: Batch = match kind {
         SyncKind::Inventory => {
             reports
