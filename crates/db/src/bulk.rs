@@ -142,19 +142,35 @@ pub(crate) async fn upsert<R: BulkRow>(tx: &mut Tx, rows: &[R]) -> Result<u64> {
     let now = tx.now;
     match &mut tx.inner {
         TxInner::Postgres(conn) => {
-            let sql = statement(table, "pg", || pg_upsert_sql(table));
+            let insert = statement(table, "pg-insert", || pg_insert_sql(table));
+            let upsert = statement(table, "pg", || pg_upsert_sql(table));
             for chunk in rows.chunks(PG_CHUNK) {
                 let cols = to_columns(chunk);
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for values in cols.values {
-                    q = match values {
-                        Values::BigInt(v) => q.bind(v),
-                        Values::Text(v) => q.bind(v),
-                        Values::Date(v) => q.bind(v),
-                        Values::Numeric(v) => q.bind(v),
-                    };
+                // Optimistic plain INSERT first: ON CONFLICT's speculative
+                // insertion costs the server about 1.4x the CPU per row, and
+                // the first load of a day (a new snapshot, a backfill) has no
+                // conflicts. A batch that does conflict fails at its first
+                // existing key, is rolled back to the savepoint and upserted;
+                // a full re-sync fails at its first row, so it loses little.
+                sqlx::query("SAVEPOINT bulk_insert").execute(&mut **conn).await?;
+                let inserted = pg_bind(insert, &cols, now).execute(&mut **conn).await;
+                match inserted {
+                    Ok(_) => {
+                        sqlx::query("RELEASE SAVEPOINT bulk_insert")
+                            .execute(&mut **conn)
+                            .await?;
+                    }
+                    Err(e) if crate::error::unique_violation(&e).is_some() => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT bulk_insert")
+                            .execute(&mut **conn)
+                            .await?;
+                        sqlx::query("RELEASE SAVEPOINT bulk_insert")
+                            .execute(&mut **conn)
+                            .await?;
+                        pg_bind(upsert, &cols, now).execute(&mut **conn).await?;
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                q.bind(now).execute(&mut **conn).await?;
             }
         }
         TxInner::Sqlite(conn) => {
@@ -236,6 +252,43 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
         "ON CONFLICT ({}) DO UPDATE SET {}",
         table.key.join(", "),
         updates.join(", ")
+    )
+}
+
+/// Binds one array per column, then the timestamp.
+fn pg_bind<'q>(
+    sql: &'static str,
+    cols: &'q Columns,
+    now: chrono::DateTime<chrono::Utc>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for values in &cols.values {
+        q = match values {
+            Values::BigInt(v) => q.bind(&v[..]),
+            Values::Text(v) => q.bind(&v[..]),
+            Values::Date(v) => q.bind(&v[..]),
+            Values::Numeric(v) => q.bind(&v[..]),
+        };
+    }
+    q.bind(now)
+}
+
+/// The same statement as [`pg_upsert_sql`] without `ON CONFLICT`.
+fn pg_insert_sql(table: &Table) -> String {
+    let n = table.columns.len();
+    let arrays: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, k))| format!("${}::{}", i + 1, k.pg_array()))
+        .collect();
+    format!(
+        "INSERT INTO {t} ({cols}, created_at, updated_at)
+         SELECT u.*, ${now}::timestamptz, ${now}::timestamptz FROM UNNEST({arrays}) AS u",
+        t = table.name,
+        cols = column_list(table),
+        now = n + 1,
+        arrays = arrays.join(", "),
     )
 }
 
