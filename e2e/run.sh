@@ -4,16 +4,29 @@
 #   e2e/run.sh
 #
 # Installs what is missing (Debian's chromium with apt-get, playwright-core
-# from package-lock.json with npm ci), builds and starts the dashboard-demo
-# server over a freshly seeded SQLite file on a free port, runs the journeys,
-# and leaves a screenshot of each page in target/e2e-screenshots/.
+# from package-lock.json with npm ci), builds the `amzsync` binary and the
+# dashboard-demo example, and starts three servers on free ports:
+#
+# - `amzsync sim`: the Amazon simulator, live, with one seller;
+# - `amzsync serve` over a fresh data dir (SQLite, embedded queue), with the
+#   simulator as Amazon: the journeys that need a running engine (add a store,
+#   sync, a revoked grant, retry) use it;
+# - the dashboard-demo example over a freshly seeded SQLite file: the journeys
+#   that need history no engine could make in seconds (30 days of charts,
+#   several stores, filters).
+#
+# Then runs the journeys and leaves a screenshot of each page in
+# $CARGO_TARGET_DIR (or target)/e2e-screenshots/. Every process started here
+# is stopped on exit, whatever the outcome.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-work="$target/e2e"
+# This run's own directory (data dirs, logs): another run sharing the target
+# dir, say from a second worktree, neither sees nor removes it.
+work="$target/e2e/run-$$"
 shots="$target/e2e-screenshots"
 started=$SECONDS
 
@@ -36,38 +49,153 @@ if [[ ! -d "$here/node_modules/playwright-core" ]]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 
-echo "e2e: building the dashboard-demo server"
-(cd "$root" && cargo build --quiet -p amzsync-web --example dashboard-demo)
+echo "e2e: building amzsync and the dashboard-demo server"
+(cd "$root" && cargo build --quiet -p amzsync && cargo build --quiet -p amzsync-web --example dashboard-demo)
+amzsync="$target/debug/amzsync"
 
-mkdir -p "$work"
-# A fresh database each run: the server seeds it.
-rm -f "$work"/demo.db*
+# The run is hermetic: no configuration from the caller's environment (a
+# database URL or a Redis queue meant for something else) reaches the servers.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^AMZSYNC_' || true)
+
 rm -rf "$shots"
-mkdir -p "$shots"
-out="$work/server.out"
-"$target/debug/examples/dashboard-demo" --db "$work/demo.db" >"$out" 2>"$work/server.err" &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
+mkdir -p "$work" "$shots"
 
-# Wait for the one JSON line the server prints once it listens (bounded).
-for _ in $(seq 1 600); do
-  if [[ -s "$out" ]]; then break; fi
-  if ! kill -0 "$server" 2>/dev/null; then
-    echo "e2e: the server exited:" >&2
-    cat "$work/server.err" >&2
-    exit 1
+pids=()
+status=
+journeys=
+# Whether process `pid` still runs (an exited child stays a zombie until
+# reaped, and `kill -0` would call it alive).
+running() {
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z* ]]
+}
+cleanup() {
+  local pid
+  # The journeys' process group first (it may hold pages open on the servers).
+  if [[ -n "$journeys" ]]; then
+    kill -INT -- "-$journeys" 2>/dev/null || true
+    for _ in $(seq 1 30); do running "$journeys" || break; sleep 0.1; done
+    kill -KILL -- "-$journeys" 2>/dev/null || true
   fi
-  sleep 0.1
+  # SIGINT is what `amzsync sim` stops on; `serve` stops on either, but waits
+  # for running jobs, so whatever is still up after a few seconds is killed.
+  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 30); do
+    local alive=0
+    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
+    (( alive )) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  # The logs are kept for a failed run only.
+  [[ "${status:-1}" == 0 ]] && rm -rf "$work"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits (bounded) until `file` has a line matching `pattern`; fails if the
+# process `pid` exits first. Prints the line.
+wait_for_line() {
+  local file="$1" pattern="$2" pid="$3" what="$4"
+  for _ in $(seq 1 600); do
+    if grep -q -m1 -E "$pattern" "$file" 2>/dev/null; then
+      grep -m1 -E "$pattern" "$file"
+      return 0
+    fi
+    if ! running "$pid"; then
+      echo "e2e: $what exited:" >&2
+      cat "$work"/*.err >&2 || true
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "e2e: $what did not start within 60 s" >&2
+  return 1
+}
+
+# 1. The seeded dashboard-demo server (a fresh database each run: it seeds it).
+"$target/debug/examples/dashboard-demo" --db "$work/demo.db" >"$work/demo.out" 2>"$work/demo.err" &
+pids+=($!)
+demo_pid=$!
+
+# 2. The Amazon simulator: one seller with ten SKUs per marketplace, a real
+#    second being a simulated minute.
+"$amzsync" sim --listen 127.0.0.1:0 --speed 60 --sellers 1 --skus 10 >"$work/sim.out" 2>"$work/sim.err" &
+pids+=($!)
+sim_pid=$!
+wait_for_line "$work/sim.out" '^control API: ' "$sim_pid" "the simulator" >/dev/null
+sim_url="$(sed -n 's/^Amazon simulator at \(http[^ ]*\).*/\1/p' "$work/sim.out" | head -n 1)"
+sim_url="${sim_url%/}"
+seller_line="$(grep -m1 '^seller ' "$work/sim.out")"
+seller_id="$(sed -n 's/^seller \([A-Z0-9]*\):.*/\1/p' <<<"$seller_line")"
+sp_token="$(sed -n 's/.*sp_api_refresh_token=\([^ ]*\).*/\1/p' <<<"$seller_line")"
+ads_token="$(sed -n 's/.*advertising_api_refresh_token=\([^ ]*\).*/\1/p' <<<"$seller_line")"
+client_line="$(grep -m1 '^LWA client: ' "$work/sim.out")"
+lwa_id="$(sed -n 's/.*id=\([^ ]*\).*/\1/p' <<<"$client_line")"
+lwa_secret="$(sed -n 's/.*secret=\([^ ]*\).*/\1/p' <<<"$client_line")"
+for v in sim_url seller_id sp_token ads_token lwa_id lwa_secret; do
+  [[ -n "${!v}" ]] || { echo "e2e: could not read $v from the simulator's output:" >&2; cat "$work/sim.out" >&2; exit 1; }
 done
-line="$(head -n 1 "$out")"
-[[ -n "$line" ]] || { echo "e2e: the server did not start" >&2; exit 1; }
+# `amzsync sim` starts its clock at a pinned date (reproducible ground truth),
+# while the engine in `serve` plans its report windows from the real date:
+# move the simulated now to the real now, so yesterday is yesterday for both.
+clock="$(curl -fsS "$sim_url/_sim/clock")"
+behind="$(node -e 'const n = Date.parse(JSON.parse(process.argv[1]).now);
+  process.stdout.write(String(Math.max(0, Math.floor((Date.now() - n) / 1000))))' "$clock")"
+curl -fsS -X POST "$sim_url/_sim/clock/advance" -H 'content-type: application/json' \
+  -d "{\"seconds\": $behind}" >/dev/null
+echo "e2e: simulator at $sim_url (seller $seller_id)"
+
+# 3. `amzsync serve` over a fresh data dir, with the simulator as Amazon,
+#    polls and retries a second apart and short report windows (the client
+#    paces createReport at Amazon's real rate, so a month would take minutes).
+export AMZSYNC_DATA_DIR="$work/data"
+export AMZSYNC_AMAZON__ENDPOINT="$sim_url"
+export AMZSYNC_AMAZON__LWA_CLIENT_ID="$lwa_id"
+export AMZSYNC_AMAZON__LWA_CLIENT_SECRET="$lwa_secret"
+export AMZSYNC_SYNC__POLL_DELAY_SECONDS=1
+export AMZSYNC_SYNC__RETRY_DELAY_SECONDS=1
+export AMZSYNC_SYNC__FIRST_RUN_BACKFILL_DAYS=3
+export AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS=3
+export AMZSYNC_SYNC__ADS_LOOKBACK_DAYS=3
+export AMZSYNC_LOG_FORMAT=json
+"$amzsync" users add e2e >/dev/null
+live_token="$("$amzsync" tokens create --user e2e --name e2e | tail -n 1)"
+[[ "$live_token" == amzs_* ]] || { echo "e2e: tokens create printed no token" >&2; exit 1; }
+"$amzsync" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+pids+=($!)
+serve_pid=$!
+serve_line="$(wait_for_line "$work/serve.err" 'API and dashboard at http://' "$serve_pid" "amzsync serve")"
+live_url="$(grep -o 'http://[^ ]*' <<<"$serve_line" | head -n 1)"
+live_url="${live_url%/}"
+echo "e2e: amzsync serve at $live_url"
+
+# The seeded server prints one JSON line once it listens.
+line="$(wait_for_line "$work/demo.out" '^\{' "$demo_pid" "the dashboard-demo server")"
 url="$(node -e 'process.stdout.write(JSON.parse(process.argv[1]).url)' "$line")"
 token="$(node -e 'process.stdout.write(JSON.parse(process.argv[1]).token)' "$line")"
-echo "e2e: server at $url"
+echo "e2e: dashboard-demo at $url"
 
-status=0
-(cd "$here" && AMZSYNC_URL="$url" AMZSYNC_TOKEN="$token" SCREENSHOTS="$shots" CHROMIUM="$chromium" \
-  node --test --test-concurrency=1 journeys.test.mjs) || status=$?
+# The journeys run in a process group of their own (node, the test file's
+# process, chromium), waited for in the background so that a signal to this
+# script stops them at once, the whole group.
+cd "$here"
+AMZSYNC_URL="$url" AMZSYNC_TOKEN="$token" \
+  LIVE_URL="$live_url" LIVE_TOKEN="$live_token" SIM_URL="$sim_url" SIM_SELLER_ID="$seller_id" \
+  SIM_SP_TOKEN="$sp_token" SIM_ADS_TOKEN="$ads_token" \
+  SCREENSHOTS="$shots" CHROMIUM="$chromium" \
+  setsid node --test --test-concurrency=1 journeys.test.mjs &
+journeys=$!
+run_status=0
+wait "$journeys" || run_status=$?
+journeys=
+status=$run_status
 
+if (( status )); then
+  echo "e2e: failed; server logs kept in $work (serve.err, sim.out, demo.err)" >&2
+fi
 echo "e2e: screenshots in $shots ($(ls "$shots" | wc -l) files); $((SECONDS - started)) s"
 exit "$status"

@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use amzsync_amazon::lwa::TokenCache;
+use amzsync_amazon::lwa::{AccessToken, TokenCache, TokenKey};
 use amzsync_amazon::throttle::RateLimiter;
 use amzsync_amazon::{Client, Clock, Config, Endpoints, LwaApp, Region as AmazonRegion};
-use amzsync_domain::Region;
+use amzsync_db::StoreCredentials;
+use amzsync_domain::{ErrorClass, Region};
 use secrecy::ExposeSecret;
 
+use crate::failure::Failure;
 use crate::settings::AmazonSettings;
 
 #[derive(Debug, Clone)]
@@ -50,6 +52,35 @@ impl Clients {
     /// The global LWA application, if configured.
     pub(crate) fn global_app(&self) -> Option<&LwaApp> {
         self.settings.lwa_app.as_ref()
+    }
+
+    /// The client of a store: its region, acting as the store's own LWA
+    /// application or else the global one (the Ads API is called as the same
+    /// application).
+    pub(crate) fn for_store(
+        &self,
+        region: Region,
+        credentials: &StoreCredentials,
+    ) -> Result<Client, Failure> {
+        let app = match (&credentials.sp_api_client_id, &credentials.sp_api_client_secret) {
+            (Some(client_id), Some(client_secret)) => LwaApp {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+            },
+            _ => self.global_app().cloned().ok_or_else(|| {
+                Failure::new(
+                    ErrorClass::Internal,
+                    "no LWA application: configure amazon.lwa_client_id and amazon.lwa_client_secret, or set them on the store",
+                )
+            })?,
+        };
+        self.get(region, &app)
+            .map_err(|e| Failure::amazon("building the Amazon client", &e))
+    }
+
+    /// The access token cached for `key`, fresh or not.
+    pub(crate) async fn cached_token(&self, key: &TokenKey) -> Option<AccessToken> {
+        self.tokens.get(key).await
     }
 
     /// The client for `region` acting as `app`.

@@ -8,7 +8,7 @@ use amzsync_amazon::{DocumentError, Error as AmazonError};
 use amzsync_domain::ErrorClass;
 
 /// A failed step.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub(crate) class: ErrorClass,
     pub(crate) message: String,

@@ -14,6 +14,7 @@ pub mod plan;
 mod clients;
 mod failure;
 mod reports;
+mod verify;
 
 // The queue's jobs (one file each) and the scheduler role.
 mod jobs;
@@ -36,6 +37,7 @@ pub use redis_limiter::{RedisRateLimiter, Reservation};
 pub use redis_tokens::RedisTokenCache;
 pub use scheduler::TickReport;
 pub use settings::{AmazonSettings, ScheduleSettings, SyncSettings};
+pub use verify::{CheckOutcome, Verification, VerifiedProfile};
 
 /// Job kind strings, as stored in the queue (for operators and tests).
 pub mod job_kinds {

@@ -58,6 +58,7 @@ pub(crate) fn router(config: Config) -> Router<AppState> {
         .route("/stores/{store_id}/settings", get(stores::settings))
         .route("/stores/{store_id}/credentials", post(stores::update_credentials))
         .route("/stores/{store_id}/active", post(stores::set_active))
+        .route("/stores/{store_id}/verify", post(stores::verify))
         .route(
             "/stores/{store_id}/delete",
             get(stores::confirm_delete).post(stores::delete),

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use amzsync_amazon::ads::{Ads, AdsAccount};
 use amzsync_amazon::sp::reports::Reports;
-use amzsync_amazon::{Client, Error as AmazonError, LwaApp, SellingPartner};
+use amzsync_amazon::{Client, Error as AmazonError, SellingPartner};
 use amzsync_db::{Error as DbError, Scope, Store, StoreCredentials, StoreStatus, SyncTask, SyncTasks};
 use amzsync_domain::{ErrorClass, SyncKind, SyncTaskId, SyncWindow, TaskStatus};
 use amzsync_jobs::{Delivery, Outcome};
@@ -322,23 +322,7 @@ impl Run<'_> {
     /// The client of the store's region acting as its own or the global LWA
     /// application (the Ads API is called as the same application).
     fn client(&self, store: &Store, credentials: &StoreCredentials) -> Result<Client, Failure> {
-        let inner = &self.engine.inner;
-        let app = match (&credentials.sp_api_client_id, &credentials.sp_api_client_secret) {
-            (Some(client_id), Some(client_secret)) => LwaApp {
-                client_id: client_id.clone(),
-                client_secret: client_secret.clone(),
-            },
-            _ => inner.clients.global_app().cloned().ok_or_else(|| {
-                Failure::new(
-                    ErrorClass::Internal,
-                    "no LWA application: configure amazon.lwa_client_id and amazon.lwa_client_secret, or set them on the store",
-                )
-            })?,
-        };
-        inner
-            .clients
-            .get(store.region, &app)
-            .map_err(|e| Failure::amazon("building the Amazon client", &e))
+        self.engine.inner.clients.for_store(store.region, credentials)
     }
 
     /// Requests the report of unit `i` and checkpoints its id at once.

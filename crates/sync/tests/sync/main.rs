@@ -13,3 +13,4 @@ mod inventory;
 mod queues;
 mod scheduler;
 mod triggers;
+mod verify;

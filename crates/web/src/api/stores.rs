@@ -22,6 +22,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_store, list_stores))
         .routes(routes!(get_store, update_store, delete_store))
         .routes(routes!(deactivate_store))
+        .routes(routes!(verify_store))
 }
 
 /// A store as the API shows it: no secret, only whether each one is set.
@@ -324,4 +325,110 @@ async fn delete_store(
 ) -> Result<StatusCode, ApiError> {
     state.db.stores().delete(caller.scope(), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a check of one API's credentials found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialCheck {
+    /// `valid` (Amazon accepted them), `not_configured` (the store has none:
+    /// nothing was checked) or `failed`.
+    #[schema(example = "failed")]
+    pub status: &'static str,
+    /// When failed: the error class a sync would record (`unauthorized`: the
+    /// store needs re-authorization; `transient`, `throttled`: try again).
+    #[schema(example = "unauthorized")]
+    pub error_class: Option<&'static str>,
+    /// When failed: what failed.
+    #[schema(example = "refreshing the SP-API token: Login with Amazon refused the grant: invalid_grant")]
+    pub message: Option<String>,
+}
+
+impl From<&amzsync_sync::CheckOutcome> for CredentialCheck {
+    fn from(outcome: &amzsync_sync::CheckOutcome) -> Self {
+        use amzsync_sync::CheckOutcome as O;
+        match outcome {
+            O::Valid => CredentialCheck {
+                status: "valid",
+                error_class: None,
+                message: None,
+            },
+            O::NotConfigured => CredentialCheck {
+                status: "not_configured",
+                error_class: None,
+                message: None,
+            },
+            O::Failed { class, message } => CredentialCheck {
+                status: "failed",
+                error_class: Some(class.as_str()),
+                message: Some(message.clone()),
+            },
+        }
+    }
+}
+
+/// An Ads profile of the store's seller that the Ads authorization reaches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifiedProfileView {
+    #[schema(example = 3_245_000_000_000_000_i64)]
+    pub profile_id: i64,
+    #[schema(example = "ATVPDKIKX0DER")]
+    pub marketplace_id: String,
+    #[schema(example = "US")]
+    pub country_code: String,
+}
+
+/// The result of verifying a store's credentials against Amazon.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    #[schema(example = 1)]
+    pub store_id: i64,
+    pub checked_at: DateTime<Utc>,
+    /// Whether every credential the store has works (the SP-API one is required).
+    pub valid: bool,
+    /// The SP-API refresh token: a real Login with Amazon refresh.
+    pub sp_api: CredentialCheck,
+    /// The Advertising API refresh token: a real refresh and the profile
+    /// discovery a sync does; valid only if it reaches a seller profile of
+    /// the store's seller in one of its marketplaces.
+    pub advertising: CredentialCheck,
+    /// The Ads profiles found (empty unless `advertising` is valid).
+    pub ads_profiles: Vec<VerifiedProfileView>,
+}
+
+impl From<amzsync_sync::Verification> for Verification {
+    fn from(v: amzsync_sync::Verification) -> Self {
+        Verification {
+            store_id: v.store_id.0,
+            checked_at: v.checked_at,
+            valid: v.all_valid(),
+            sp_api: (&v.sp_api).into(),
+            advertising: (&v.advertising).into(),
+            ads_profiles: v
+                .ads_profiles
+                .into_iter()
+                .map(|p| VerifiedProfileView {
+                    profile_id: p.profile_id,
+                    marketplace_id: p.marketplace_id,
+                    country_code: p.country_code,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Checks the store's credentials with Amazon now: a real Login with Amazon
+/// refresh of each refresh token, and Ads profile discovery. Nothing is
+/// synced or stored. The answer is 200 whatever Amazon says; `valid` and each
+/// check tell what works.
+#[utoipa::path(post, path = "/stores/{store_id}/verify", tag = "stores",
+    params(("store_id" = i64, Path, description = "The store")),
+    responses((status = 200, description = "What works and what fails", body = Verification),
+        BadRequest, Unauthorized, NotFound))]
+async fn verify_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+) -> Result<axum::Json<Verification>, ApiError> {
+    let verification = state.engine.verify(caller.scope(), id).await?;
+    Ok(axum::Json(verification.into()))
 }

@@ -166,6 +166,76 @@ struct SettingsPage {
     needs_reauth: bool,
     saved: bool,
     error: Option<String>,
+    verification: Option<VerifyView>,
+}
+
+/// A verification's result, as the settings page shows it.
+struct VerifyView {
+    valid: bool,
+    rows: Vec<VerifyRow>,
+    /// "US (123…), CA (456…)", or empty.
+    profiles: String,
+}
+
+struct VerifyRow {
+    /// `sp-api` or `advertising` (in `data-test`).
+    key: &'static str,
+    api: &'static str,
+    /// `valid`, `not_configured` or `failed`.
+    status: &'static str,
+    /// The badge's colour: a task status's.
+    badge: &'static str,
+    status_label: &'static str,
+    class_label: Option<&'static str>,
+    message: Option<String>,
+}
+
+impl VerifyView {
+    fn new(t: &'static Text, v: &amzsync_sync::Verification) -> Self {
+        use amzsync_sync::CheckOutcome as O;
+        let row = |key, api, outcome: &O| match outcome {
+            O::Valid => VerifyRow {
+                key,
+                api,
+                status: "valid",
+                badge: "success",
+                status_label: t.verify_valid,
+                class_label: None,
+                message: None,
+            },
+            O::NotConfigured => VerifyRow {
+                key,
+                api,
+                status: "not_configured",
+                badge: "never",
+                status_label: t.verify_not_configured,
+                class_label: None,
+                message: None,
+            },
+            O::Failed { class, message } => VerifyRow {
+                key,
+                api,
+                status: "failed",
+                badge: "failed",
+                status_label: t.verify_failed,
+                class_label: Some(t.error_class(*class)),
+                message: Some(message.clone()),
+            },
+        };
+        VerifyView {
+            valid: v.all_valid(),
+            rows: vec![
+                row("sp-api", t.verify_sp_api, &v.sp_api),
+                row("advertising", t.verify_advertising, &v.advertising),
+            ],
+            profiles: v
+                .ads_profiles
+                .iter()
+                .map(|p| format!("{} ({})", p.country_code, p.profile_id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,6 +243,7 @@ pub(crate) struct SettingsQuery {
     saved: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn settings_page(
     state: &AppState,
     viewer: &Viewer,
@@ -181,6 +252,7 @@ async fn settings_page(
     status: StatusCode,
     saved: bool,
     error: Option<String>,
+    verification: Option<&amzsync_sync::Verification>,
 ) -> Result<Response, ApiError> {
     let t = viewer.lang.text();
     let store = state.db.stores().get(viewer.caller().scope(), id).await?;
@@ -196,6 +268,7 @@ async fn settings_page(
         store,
         saved,
         error,
+        verification: verification.map(|v| VerifyView::new(t, v)),
     };
     Ok(render(status, &page))
 }
@@ -209,7 +282,17 @@ pub(crate) async fn settings(
 ) -> Response {
     let result = async {
         let id: StoreId = parse_id(&id, "store")?;
-        settings_page(&state, &viewer, &uri, id, StatusCode::OK, q.saved.is_some(), None).await
+        settings_page(
+            &state,
+            &viewer,
+            &uri,
+            id,
+            StatusCode::OK,
+            q.saved.is_some(),
+            None,
+            None,
+        )
+        .await
     }
     .await;
     respond(&viewer, &uri, result)
@@ -258,11 +341,39 @@ pub(crate) async fn update_credentials(
             Err(err) => match refusal(&err) {
                 Some(message) => {
                     let status = err.into_response().status();
-                    settings_page(&state, &viewer, &uri, id, status, false, Some(message)).await
+                    settings_page(&state, &viewer, &uri, id, status, false, Some(message), None).await
                 }
                 None => Err(err),
             },
         }
+    }
+    .await;
+    respond(&viewer, &uri, result)
+}
+
+/// `POST /stores/{id}/verify`: asks Amazon whether the store's credentials
+/// work and shows the settings page with the answer (nothing is stored, so
+/// there is nothing to redirect to).
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let id: StoreId = parse_id(&id, "store")?;
+        let verification = state.engine.verify(viewer.caller().scope(), id).await?;
+        settings_page(
+            &state,
+            &viewer,
+            &uri,
+            id,
+            StatusCode::OK,
+            false,
+            None,
+            Some(&verification),
+        )
+        .await
     }
     .await;
     respond(&viewer, &uri, result)

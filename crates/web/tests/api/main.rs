@@ -12,3 +12,4 @@ mod secrets;
 mod stores;
 mod sync;
 mod sync_tasks;
+mod verify;

@@ -119,6 +119,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/amazon/stores/{store_id}"),
     ("delete", "/api/v1/amazon/stores/{store_id}"),
     ("post", "/api/v1/amazon/stores/{store_id}/deactivate"),
+    ("post", "/api/v1/amazon/stores/{store_id}/verify"),
     ("post", "/api/v1/amazon/stores/{store_id}/sync/inventory"),
     ("post", "/api/v1/amazon/stores/{store_id}/sync/business-reports"),
     ("post", "/api/v1/amazon/stores/{store_id}/sync/advertising"),

@@ -86,7 +86,8 @@ async fn new_credentials_clear_the_re_authorization_warning() {
         .await
         .assert_ok()
         .assert_contains(r#"data-test="needs-reauth""#)
-        .assert_contains(r#"data-test="verify-unavailable""#);
+        .assert_contains(r#"data-test="verify-button""#)
+        .assert_lacks(r#"data-test="verify-result""#);
 
     let form = [
         ("sp_api_refresh_token", "Atzr|fresh"),
@@ -177,4 +178,28 @@ async fn another_users_store_cannot_be_managed() {
     assert_eq!(rotating.status, StatusCode::NOT_FOUND);
     let store = app.db().stores().get(Scope::All, theirs).await.unwrap();
     assert!(store.is_active);
+}
+
+#[tokio::test]
+async fn verify_shows_each_check_and_is_the_owners_only() {
+    // The test engine has no LWA application: the check fails on our side,
+    // and the page says so with the class (nothing reaches Amazon).
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    let page = app.post_form(&format!("/stores/{store}/verify"), &[]).await;
+    page.assert_ok()
+        .assert_contains(r#"data-test="verify-result" data-valid="false""#)
+        .assert_contains(r#"data-test="verify-sp-api" data-status="failed""#)
+        .assert_contains("Internal error")
+        .assert_contains("no LWA application")
+        .assert_contains(r#"data-test="verify-advertising" data-status="failed""#);
+
+    let (_, stranger) = app.tenant("mallory").await;
+    let theirs = crate::helpers::send(app.request_as(
+        &stranger,
+        reqwest::Method::POST,
+        &format!("/stores/{store}/verify"),
+    ))
+    .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
