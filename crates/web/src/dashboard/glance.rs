@@ -166,7 +166,8 @@ pub(crate) async fn page(
         let acos: Vec<Option<f64>> = spend.iter().zip(&ad_sales).map(|(s, a)| ratio(*s, *a)).collect();
         let tacos: Vec<Option<f64>> = spend.iter().zip(&sales).map(|(s, a)| ratio(*s, *a)).collect();
 
-        let total = |v: &[Option<f64>]| v.iter().flatten().sum::<f64>();
+        // fold from +0.0: f64's Sum of nothing is -0.0, shown as "-0.00".
+        let total = |v: &[Option<f64>]| v.iter().flatten().fold(0.0, |a, b| a + b);
         let money = Unit::Money(currency);
         let overall_acos = ratio(Some(total(&spend)), Some(total(&ad_sales)));
         let overall_tacos = ratio(Some(total(&spend)), Some(total(&sales)));

@@ -173,3 +173,18 @@ async fn another_users_store_page_is_not_found() {
     );
     assert_eq!(app.get("/stores/987654").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn sales_without_advertising_show_zero_spend_not_minus_zero() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    let today = chrono::Utc::now().date_naive();
+    let business = [sale(store, today, "MUG", 2, Decimal::new(50, 0))];
+    let mut tx = app.db().begin().await.unwrap();
+    Snapshots::upsert_business(&mut tx, &business).await.unwrap();
+    tx.commit().await.unwrap();
+    let page = app.get(&format!("/stores/{store}")).await;
+    page.assert_ok()
+        .assert_contains("Total: 0.00 USD")
+        .assert_lacks("-0.0");
+}
