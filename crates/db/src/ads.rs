@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
 use crate::db::{on_pool, on_tx};
 use crate::decimal::OptDec;
-use crate::snapshots::Stamped;
+use crate::snapshots::{Stamped, with_archive};
 use crate::{Db, Dec, Result, Snapshots, Tx};
 
 /// An advertising profile as discovered from the store's Ads authorization:
@@ -427,13 +427,7 @@ impl Snapshots<'_> {
             &CAMPAIGNS,
             "campaign_name, campaign_status, budget_amount, budget_type",
         );
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsCampaignRow>>(sqlx::AssertSqlSafe(sql))
-            .bind(store.0)
-            .bind(from)
-            .bind(to)
-            .fetch_all(p)
-            .await)?;
-        Ok(rows)
+        self.detail_between(sql, store, from, to).await
     }
 
     /// The same for ad groups.
@@ -444,13 +438,7 @@ impl Snapshots<'_> {
         to: NaiveDate,
     ) -> Result<Vec<Stamped<AdsAdGroupRow>>> {
         let sql = detail_read(&AD_GROUPS, "campaign_name, ad_group_name, ad_status");
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsAdGroupRow>>(sqlx::AssertSqlSafe(sql))
-            .bind(store.0)
-            .bind(from)
-            .bind(to)
-            .fetch_all(p)
-            .await)?;
-        Ok(rows)
+        self.detail_between(sql, store, from, to).await
     }
 
     /// The same for keywords and targets.
@@ -461,13 +449,7 @@ impl Snapshots<'_> {
         to: NaiveDate,
     ) -> Result<Vec<Stamped<AdsTargetingRow>>> {
         let sql = detail_read(&TARGETING, "keyword, keyword_type, match_type, targeting");
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsTargetingRow>>(sqlx::AssertSqlSafe(sql))
-            .bind(store.0)
-            .bind(from)
-            .bind(to)
-            .fetch_all(p)
-            .await)?;
-        Ok(rows)
+        self.detail_between(sql, store, from, to).await
     }
 
     /// The same for search terms.
@@ -478,7 +460,23 @@ impl Snapshots<'_> {
         to: NaiveDate,
     ) -> Result<Vec<Stamped<AdsSearchTermRow>>> {
         let sql = detail_read(&SEARCH_TERMS, "keyword, match_type");
-        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsSearchTermRow>>(sqlx::AssertSqlSafe(sql))
+        self.detail_between(sql, store, from, to).await
+    }
+
+    /// Runs a [`detail_read`] for `store` between two days.
+    async fn detail_between<T>(
+        &self,
+        sql: String,
+        store: StoreId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql))
             .bind(store.0)
             .bind(from)
             .bind(to)
@@ -496,16 +494,11 @@ fn detail_read(table: &Table, descriptive: &str) -> String {
     let key = table.key.join(", ");
     let columns =
         format!("{key}, marketplace_id, {descriptive}, currency, {METRIC_COLUMNS}, created_at, updated_at");
-    let same_key: Vec<String> = table.key.iter().map(|k| format!("l.{k} = a.{k}")).collect();
-    let condition = "store_id = $1 AND date BETWEEN $2 AND $3";
-    format!(
-        "SELECT {columns} FROM (
-            SELECT {columns} FROM {t} WHERE {condition}
-            UNION ALL
-            SELECT {columns} FROM {t}_archive a WHERE {condition}
-              AND NOT EXISTS (SELECT 1 FROM {t} l WHERE {same})
-         ) u ORDER BY {key}",
-        t = table.name,
-        same = same_key.join(" AND "),
+    with_archive(
+        table.name,
+        table.key,
+        &columns,
+        "store_id = $1 AND date BETWEEN $2 AND $3",
+        &key,
     )
 }

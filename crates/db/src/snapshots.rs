@@ -263,11 +263,13 @@ impl Snapshots<'_> {
     ) -> Result<Vec<Stamped<InventoryRow>>> {
         let sql = with_archive(
             "inventory_snapshots",
+            INVENTORY.key,
             "store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
                 fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,
                 inbound_receiving_quantity, reserved_quantity, unfulfillable_quantity,
                 researching_quantity, total_quantity, created_at, updated_at",
             "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+            "date, marketplace_id, sku",
         );
         let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(sqlx::AssertSqlSafe(sql))
             .bind(store.0)
@@ -301,12 +303,14 @@ impl Snapshots<'_> {
     ) -> Result<Vec<Stamped<BusinessMetricRow>>> {
         let sql = with_archive(
             "business_metric_snapshots",
+            BUSINESS.key,
             "store_id, marketplace_id, date, sku, asin, parent_asin, currency,
                 ordered_product_sales, ordered_product_sales_b2b, units_ordered, units_ordered_b2b,
                 total_order_items, total_order_items_b2b, sessions, page_views, session_percentage,
                 page_views_percentage, buy_box_percentage, unit_session_percentage,
                 created_at, updated_at",
             "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+            "date, marketplace_id, sku",
         );
         let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<BusinessMetricRow>>(sqlx::AssertSqlSafe(sql))
             .bind(store.0)
@@ -329,9 +333,11 @@ impl Snapshots<'_> {
     ) -> Result<Vec<Stamped<AdsMetricRow>>> {
         let sql = with_archive(
             "ads_metric_snapshots",
+            ADS.key,
             "store_id, marketplace_id, date, sku, asin, currency, impressions, clicks,
                 spend, sales_7d, orders_7d, units_7d, created_at, updated_at",
             "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+            "date, marketplace_id, sku",
         );
         let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AdsMetricRow>>(sqlx::AssertSqlSafe(sql))
             .bind(store.0)
@@ -346,14 +352,15 @@ impl Snapshots<'_> {
 
 /// A read of `table` and its archive twin. A key present in both (a day
 /// re-synced after it was archived) is read from the live table only.
-fn with_archive(table: &str, columns: &str, condition: &str) -> String {
+pub(crate) fn with_archive(table: &str, key: &[&str], columns: &str, condition: &str, order: &str) -> String {
+    let same_key: Vec<String> = key.iter().map(|k| format!("l.{k} = a.{k}")).collect();
     format!(
         "SELECT {columns} FROM (
             SELECT {columns} FROM {table} WHERE {condition}
             UNION ALL
             SELECT {columns} FROM {table}_archive a WHERE {condition}
-              AND NOT EXISTS (SELECT 1 FROM {table} l WHERE l.store_id = a.store_id
-                  AND l.marketplace_id = a.marketplace_id AND l.date = a.date AND l.sku = a.sku)
-         ) u ORDER BY date, marketplace_id, sku"
+              AND NOT EXISTS (SELECT 1 FROM {table} l WHERE {same})
+         ) u ORDER BY {order}",
+        same = same_key.join(" AND "),
     )
 }
