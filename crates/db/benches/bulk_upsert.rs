@@ -468,6 +468,8 @@ async fn create_stores(db: &Db, count: usize) -> Res<Vec<StoreId>> {
                 advertising_api_refresh_token: None,
                 sp_api_client_id: None,
                 sp_api_client_secret: None,
+                business_lookback_days: None,
+                ads_lookback_days: None,
             })
             .await?;
         ids.push(store.id);

@@ -25,8 +25,10 @@ pub use error::Error;
 pub use freshness::Freshness;
 pub use secrets::{Cipher, CipherError, KEY_LEN};
 pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
-pub use stores::{LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores};
-pub use sync_tasks::{NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
+pub use stores::{
+    LOOKBACK_DAYS, LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores,
+};
+pub use sync_tasks::{Fetched, NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{User, Users};
 

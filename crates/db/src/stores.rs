@@ -24,7 +24,18 @@ pub struct NewStore {
     /// `None`: use the globally configured LWA application.
     pub sp_api_client_id: Option<String>,
     pub sp_api_client_secret: Option<SecretString>,
+    /// Days a later business sync re-pulls; `None`: the configured default.
+    pub business_lookback_days: Option<u32>,
+    /// Days a later advertising sync re-pulls; `None`: the configured default.
+    pub ads_lookback_days: Option<u32>,
 }
+
+/// The bounds of a store's lookbacks (both kinds), also a CHECK in the schema:
+/// Amazon restates Sales & Traffic for about a week and grows attributed ad
+/// sales for up to 30 days (PROTOCOL §4.4.4, §5.8); 60 leaves room for a
+/// cautious seller while keeping the whole lookback inside every Ads report's
+/// retention (search terms: 65 days) and a daily run's reports bounded.
+pub const LOOKBACK_DAYS: std::ops::RangeInclusive<u32> = 1..=60;
 
 /// Where a store stands with its syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,6 +89,11 @@ pub struct Store {
     pub sync_status: StoreStatus,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_sync_error: Option<String>,
+    /// Days a later business sync re-pulls (and after which a day is final);
+    /// `None`: the configured default.
+    pub business_lookback_days: Option<u32>,
+    /// The same for advertising.
+    pub ads_lookback_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -101,6 +117,10 @@ pub struct StoreUpdate {
     pub sp_api_refresh_token: Option<SecretString>,
     pub advertising_api_refresh_token: Option<SecretString>,
     pub lwa_client: Option<LwaClient>,
+    /// `Some(None)` returns to the configured default.
+    pub business_lookback_days: Option<Option<u32>>,
+    /// `Some(None)` returns to the configured default.
+    pub ads_lookback_days: Option<Option<u32>>,
 }
 
 /// Which LWA application a store's tokens belong to.
@@ -131,6 +151,8 @@ struct StoreRow {
     sync_status: String,
     last_sync_at: Option<DateTime<Utc>>,
     last_sync_error: Option<String>,
+    business_lookback_days: Option<i32>,
+    ads_lookback_days: Option<i32>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -140,7 +162,8 @@ const STORE_COLUMNS: &str = "s.id, s.user_id, s.store_name, s.region, s.marketpl
     s.advertising_api_refresh_token IS NOT NULL AS has_ads,
     s.sp_api_client_id,
     s.sp_api_client_secret IS NOT NULL AS has_secret,
-    s.is_active, s.sync_status, s.last_sync_at, s.last_sync_error, s.created_at, s.updated_at";
+    s.is_active, s.sync_status, s.last_sync_at, s.last_sync_error,
+    s.business_lookback_days, s.ads_lookback_days, s.created_at, s.updated_at";
 
 impl StoreRow {
     fn into_store(self, marketplaces: Vec<String>) -> Store {
@@ -160,6 +183,9 @@ impl StoreRow {
             sync_status: StoreStatus::parse(&self.sync_status),
             last_sync_at: self.last_sync_at,
             last_sync_error: self.last_sync_error,
+            // The schema's CHECK keeps them within 1..=60.
+            business_lookback_days: self.business_lookback_days.and_then(|d| u32::try_from(d).ok()),
+            ads_lookback_days: self.ads_lookback_days.and_then(|d| u32::try_from(d).ok()),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -180,6 +206,21 @@ fn validate_store_name(name: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+fn validate_lookback(field: &'static str, days: Option<u32>) -> Result<()> {
+    match days {
+        Some(d) if !LOOKBACK_DAYS.contains(&d) => Err(Error::Invalid {
+            field,
+            message: format!(
+                "{d} days is outside {}..={}: Amazon restates a day for a week (ads: up to 30 days) \
+                 and keeps search terms 65 days",
+                LOOKBACK_DAYS.start(),
+                LOOKBACK_DAYS.end()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The marketplace ids to store, duplicates dropped, the primary one first.
@@ -231,6 +272,8 @@ impl NewStore {
             });
         }
         let marketplaces = validate_marketplaces(self.region, &self.marketplaces)?;
+        validate_lookback("business_lookback_days", self.business_lookback_days)?;
+        validate_lookback("ads_lookback_days", self.ads_lookback_days)?;
         if self.sp_api_client_secret.is_some() != self.sp_api_client_id.is_some() {
             return Err(Error::Invalid {
                 field: "sp_api_client_secret",
@@ -262,8 +305,8 @@ impl Stores<'_> {
         let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
             "INSERT INTO amazon_stores
                 (user_id, store_name, region, marketplace_id, seller_id, sp_api_client_id,
-                 is_active, sync_status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, TRUE, 'idle', $7, $7)
+                 is_active, sync_status, business_lookback_days, ads_lookback_days, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, 'idle', $8, $9, $7, $7)
              RETURNING id",
         )
         .bind(new.user_id.0)
@@ -273,6 +316,8 @@ impl Stores<'_> {
         .bind(new.seller_id.trim())
         .bind(new.sp_api_client_id.as_deref().map(str::trim))
         .bind(now)
+        .bind(new.business_lookback_days.and_then(|d| i32::try_from(d).ok()))
+        .bind(new.ads_lookback_days.and_then(|d| i32::try_from(d).ok()))
         .fetch_one(c)
         .await)
         .map_err(|e| Error::from_write_referencing(e, "user"))?;
@@ -434,6 +479,17 @@ impl Stores<'_> {
             Some(list) => Some(validate_marketplaces(current.region, list)?),
             None => None,
         };
+        validate_lookback("business_lookback_days", change.business_lookback_days.flatten())?;
+        validate_lookback("ads_lookback_days", change.ads_lookback_days.flatten())?;
+        // (set it?, the new value or NULL for the default)
+        let lookback = |change: Option<Option<u32>>| {
+            (
+                change.is_some(),
+                change.flatten().and_then(|d| i32::try_from(d).ok()),
+            )
+        };
+        let business_lookback = lookback(change.business_lookback_days);
+        let ads_lookback = lookback(change.ads_lookback_days);
         let cipher = &self.0.cipher;
         let seal = |s: &SecretString, col: &str| cipher.encrypt(s, &context(id, col));
         let sp = change
@@ -479,7 +535,9 @@ impl Stores<'_> {
                 sp_api_client_secret = CASE WHEN $5 THEN $7 ELSE sp_api_client_secret END,
                 marketplace_id = COALESCE($8, marketplace_id),
                 sync_status = CASE WHEN $9 AND sync_status = 'needs_reauth' THEN 'idle' ELSE sync_status END,
-                updated_at = $10
+                updated_at = $10,
+                business_lookback_days = CASE WHEN $12 THEN $13 ELSE business_lookback_days END,
+                ads_lookback_days = CASE WHEN $14 THEN $15 ELSE ads_lookback_days END
              WHERE id = $11",
         )
         .bind(change.store_name.as_deref().map(str::trim))
@@ -493,6 +551,10 @@ impl Stores<'_> {
         .bind(new_credentials)
         .bind(now)
         .bind(id.0)
+        .bind(business_lookback.0)
+        .bind(business_lookback.1)
+        .bind(ads_lookback.0)
+        .bind(ads_lookback.1)
         .execute(c)
         .await
         .map(drop))?;

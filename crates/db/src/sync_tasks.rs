@@ -127,6 +127,17 @@ impl SyncTask {
     }
 }
 
+/// What one successful task fetched: its checkpoint (which reports it
+/// stored, per marketplace or Ads profile and day) and when it was created,
+/// which no report it stored was requested much before. The sync engine
+/// reads from these which days are already final and synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub task_id: SyncTaskId,
+    pub created_at: DateTime<Utc>,
+    pub checkpoint: serde_json::Value,
+}
+
 /// Filters of the task history (FR-5); `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct SyncTaskFilter {
@@ -286,6 +297,42 @@ impl SyncTasks<'_> {
             .fetch_optional(p)
             .await)?;
         row.map(SyncTask::try_from).transpose()
+    }
+
+    /// What the successful tasks of a kind whose windows overlap `from..=to`
+    /// fetched for a store, oldest first. `sync_tasks_store_id_idx` narrows
+    /// it to the store; a store has about one task of a kind a day.
+    pub async fn fetched(
+        &self,
+        store: StoreId,
+        kind: SyncKind,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Fetched>> {
+        let rows: Vec<(String, DateTime<Utc>, sqlx::types::Json<serde_json::Value>)> = on_pool!(self.0, p => sqlx::query_as(
+                "SELECT id, created_at, checkpoint FROM sync_tasks
+                 WHERE store_id = $1 AND sync_type = $2 AND status = 'success'
+                   AND window_start <= $4 AND window_end >= $3
+                 ORDER BY created_at, id",
+            )
+            .bind(store.0)
+            .bind(kind.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter()
+            .map(|(id, created_at, checkpoint)| {
+                Ok(Fetched {
+                    task_id: id.parse().map_err(|e| Error::Invalid {
+                        field: "id",
+                        message: format!("stored id {id:?} of a sync task is unreadable: {e}"),
+                    })?,
+                    created_at,
+                    checkpoint: checkpoint.0,
+                })
+            })
+            .collect()
     }
 
     /// Tasks newest first, filtered, one page at a time (pages count from 1).

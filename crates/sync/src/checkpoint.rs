@@ -11,8 +11,12 @@
 //! {"version": 1,
 //!  "units": [{"marketplace_id": "ATVPDKIKX0DER", "date": "2026-03-01",
 //!             "state": "requested", "report_id": "5012", "rows": 0, "failed": 0}],
-//!  "row_errors": ["ATVPDKIKX0DER 2026-03-01 line 3: afn-fulfillable-quantity: not a number"]}
+//!  "row_errors": ["ATVPDKIKX0DER 2026-03-01 line 3: afn-fulfillable-quantity: not a number"],
+//!  "skipped_final_days": 23}
 //! ```
+//!
+//! `skipped_final_days` counts the days of the window planned without a
+//! report because they were already final and synced (`plan`).
 //!
 //! An advertising task also lists the Ads profiles it discovered (the
 //! currency and marketplace its rows are stored under), and its units name
@@ -52,6 +56,15 @@ pub struct Checkpoint {
     /// The first [`MAX_ROW_ERRORS`] reasons rows were skipped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub row_errors: Vec<String>,
+    /// Days of the window not requested because they are final and were
+    /// fetched after they became final (counted per marketplace or Ads
+    /// profile; see `plan`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_final_days: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An Ads profile of an advertising task: what its rows are stored under.
@@ -199,6 +212,7 @@ impl Checkpoint {
             profiles: Vec::new(),
             units,
             row_errors: Vec::new(),
+            skipped_final_days: 0,
         }
     }
 
@@ -267,6 +281,12 @@ impl Checkpoint {
             .collect();
         if !empty.is_empty() {
             parts.push(format!("no data from Amazon for {}", empty.join(", ")));
+        }
+        if self.skipped_final_days > 0 {
+            parts.push(format!(
+                "{} days already final and synced, not requested again",
+                self.skipped_final_days
+            ));
         }
         if self.failed() > 0 {
             parts.push(format!(

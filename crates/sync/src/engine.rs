@@ -11,13 +11,14 @@ use amzsync_db::{
     Db, Engine as DbEngine, Error as DbError, NewSyncTask, RawConnection, Scope, StoreStatus, SyncTask,
     SyncTasks,
 };
-use amzsync_domain::{Clock, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger};
+use amzsync_domain::{Clock, StoreId, SyncKind, SyncTaskId, SyncWindow, Trigger};
 use amzsync_jobs::{
     CancellationToken, Connection, Delivery, Job, Options, Outcome, Queue, QueueName, Schedule, WorkerOptions,
 };
 use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
+use crate::checkpoint::Checkpoint;
 use crate::clients::Clients;
 use crate::error::{Error, TriggerError};
 use crate::jobs;
@@ -214,8 +215,9 @@ impl Engine {
     ///   task at once, at no cost);
     /// - one pending-or-running task per store and kind (FR-6):
     ///   [`TriggerError::AlreadyRunning`], and nothing is created;
-    /// - without `window`, the window of the kind ([`crate::plan::window`]);
-    ///   "first run" means no successful task of the kind yet.
+    /// - without `window`, the window of the kind ([`crate::plan::window`]):
+    ///   the store's lookback, reaching back to the oldest day not yet final
+    ///   and synced (a first run backfills).
     pub async fn trigger(
         &self,
         scope: Scope,
@@ -244,18 +246,45 @@ impl Engine {
                 reason: "the store has no Advertising API authorization (advertising_api_refresh_token)",
             });
         }
-        let first_run = db
-            .sync_tasks()
-            .latest(Scope::All, store_id, kind, Some(TaskStatus::Success))
-            .await?
-            .is_none();
         let now = self.now();
+        let lookback = plan::lookback_days(kind, &store, &self.inner.settings);
+        // Only a default window reads the history: an explicit one is taken
+        // as asked, and its final days are skipped when it is planned.
+        let (synced, series) = match (
+            window,
+            plan::reach(kind, &store.marketplace_id, now, &self.inner.settings),
+        ) {
+            (None, Some(reach)) => {
+                let synced = self.synced(store_id, kind, reach).await?;
+                let profiles = if kind == SyncKind::Advertising {
+                    db.ads_profiles()
+                        .list(store_id)
+                        .await?
+                        .into_iter()
+                        .map(|p| crate::checkpoint::AdsProfile {
+                            profile_id: p.profile_id,
+                            marketplace_id: p.marketplace_id,
+                            currency: p.currency_code,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                (synced, plan::Series::all(kind, &store.marketplaces, &profiles))
+            }
+            _ => (plan::Synced::default(), Vec::new()),
+        };
+        let history = plan::History {
+            lookback,
+            synced: &synced,
+            series: &series,
+        };
         let window = plan::window(
             kind,
             &store.marketplace_id,
             window,
             now,
-            first_run,
+            history,
             &self.inner.settings,
         )
         .map_err(TriggerError::InvalidWindow)?;
@@ -361,6 +390,38 @@ impl Engine {
             )
             .await?;
         Ok(())
+    }
+
+    /// What the store's successful tasks of `kind` overlapping `days`
+    /// fetched ([`plan::Synced`]). A checkpoint we cannot read counts as
+    /// nothing fetched: at worst its days are requested again.
+    pub(crate) async fn synced(
+        &self,
+        store: StoreId,
+        kind: SyncKind,
+        days: SyncWindow,
+    ) -> Result<plan::Synced, DbError> {
+        let fetched = self
+            .inner
+            .db
+            .sync_tasks()
+            .fetched(store, kind, days.start(), days.end())
+            .await?;
+        let mut read = Vec::with_capacity(fetched.len());
+        for f in fetched {
+            match Checkpoint::read(&f.checkpoint) {
+                Ok(Some(checkpoint)) => read.push((f.created_at, checkpoint)),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(task_id = %f.task_id, error = %e, "unreadable checkpoint of a successful task; its days count as not synced");
+                }
+            }
+        }
+        Ok(plan::Synced::from_tasks(
+            kind,
+            read.iter().map(|(at, c)| (*at, c)),
+            self.inner.settings.report_reuse_within,
+        ))
     }
 
     /// Whether the task row and its job can commit together: the queue lives

@@ -24,6 +24,8 @@ pub fn new_store(user: UserId, seller_id: &str) -> NewStore {
         advertising_api_refresh_token: Some(SecretString::from(format!("Atzr|ads-{seller_id}"))),
         sp_api_client_id: None,
         sp_api_client_secret: None,
+        business_lookback_days: None,
+        ads_lookback_days: None,
     }
 }
 

@@ -192,6 +192,8 @@ async fn demo_store(
                 advertising_api_refresh_token: Some(ads),
                 sp_api_client_id: None,
                 sp_api_client_secret: None,
+                business_lookback_days: None,
+                ads_lookback_days: None,
             })
             .await
             .context("adding the demo store")?,

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
 
-use amzsync_db::{Db, Error, NewStore, Scope, Store};
+use amzsync_db::{Db, Error, NewStore, Scope, Store, StoreUpdate};
 use amzsync_domain::{Marketplace, Region, StoreId};
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +28,8 @@ pub enum StoresCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a store's settings (options left out stay as they are).
+    Update(UpdateArgs),
     /// Stop scheduled syncs for a store.
     Deactivate { id: String },
     /// Resume scheduled syncs for a store.
@@ -74,6 +76,38 @@ pub struct AddArgs {
     /// The store's own LWA client secret (`-` reads a line from stdin).
     #[arg(long, env = "AMZSYNC_STORE_SP_API_CLIENT_SECRET", hide_env_values = true)]
     sp_api_client_secret: Option<String>,
+    /// Days a later business sync re-pulls, 1 to 60 (default: sync.business_lookback_days).
+    #[arg(long, value_name = "DAYS")]
+    business_lookback_days: Option<u32>,
+    /// Days a later advertising sync re-pulls, 1 to 60 (default: sync.ads_lookback_days).
+    #[arg(long, value_name = "DAYS")]
+    ads_lookback_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    id: String,
+    /// Days a later business sync re-pulls, 1 to 60, or `default` for sync.business_lookback_days.
+    #[arg(long, value_name = "DAYS|default", value_parser = lookback)]
+    business_lookback_days: Option<Lookback>,
+    /// Days a later advertising sync re-pulls, 1 to 60, or `default` for sync.ads_lookback_days.
+    #[arg(long, value_name = "DAYS|default", value_parser = lookback)]
+    ads_lookback_days: Option<Lookback>,
+}
+
+/// A lookback flag's value: days, or `None` for the configured default.
+#[derive(Debug, Clone, Copy)]
+struct Lookback(Option<u32>);
+
+fn lookback(value: &str) -> Result<Lookback, String> {
+    if value.trim().eq_ignore_ascii_case("default") {
+        return Ok(Lookback(None));
+    }
+    value
+        .trim()
+        .parse::<u32>()
+        .map(|d| Lookback(Some(d)))
+        .map_err(|_| format!("{value:?} is neither a number of days nor `default`"))
 }
 
 /// Turns a `-` into the next line of stdin. Secrets given as `-` are read in
@@ -165,6 +199,7 @@ impl StoresCommand {
                 }
                 Ok(())
             }
+            StoresCommand::Update(args) => update(db, args).await,
             StoresCommand::Deactivate { id } => set_active(db, &id, false).await,
             StoresCommand::Activate { id } => set_active(db, &id, true).await,
             StoresCommand::Remove { id, yes } => {
@@ -199,6 +234,37 @@ async fn set_active(db: &Db, id: &str, active: bool) -> anyhow::Result<()> {
         if active { "active" } else { "inactive" }
     );
     Ok(())
+}
+
+async fn update(db: &Db, args: UpdateArgs) -> anyhow::Result<()> {
+    let id = parse_id(&args.id)?;
+    if args.business_lookback_days.is_none() && args.ads_lookback_days.is_none() {
+        bail!("nothing to change: pass --business-lookback-days or --ads-lookback-days");
+    }
+    let change = StoreUpdate {
+        business_lookback_days: args.business_lookback_days.map(|l| l.0),
+        ads_lookback_days: args.ads_lookback_days.map(|l| l.0),
+        ..StoreUpdate::default()
+    };
+    let store = db
+        .stores()
+        .update(Scope::All, id, change)
+        .await
+        .map_err(explain)
+        .with_context(|| format!("updating store {id}"))?;
+    println!(
+        "store {} ({}): business lookback {}, advertising lookback {}",
+        store.id,
+        store.store_name,
+        days(store.business_lookback_days),
+        days(store.ads_lookback_days)
+    );
+    Ok(())
+}
+
+/// `7 days`, or `default` for the configured one.
+fn days(lookback: Option<u32>) -> String {
+    lookback.map_or_else(|| "default".to_owned(), |d| format!("{d} days"))
 }
 
 async fn add(db: &Db, args: AddArgs) -> anyhow::Result<()> {
@@ -238,6 +304,8 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<()> {
             advertising_api_refresh_token: ads,
             sp_api_client_id: args.sp_api_client_id,
             sp_api_client_secret: client_secret,
+            business_lookback_days: args.business_lookback_days,
+            ads_lookback_days: args.ads_lookback_days,
         })
         .await
         .map_err(explain)?;
@@ -304,5 +372,10 @@ fn print_store(s: &Store) {
         "LWA client:                    {}",
         s.sp_api_client_id.as_deref().unwrap_or("global")
     );
+    println!(
+        "business lookback:             {}",
+        days(s.business_lookback_days)
+    );
+    println!("advertising lookback:          {}", days(s.ads_lookback_days));
     println!("created:                       {}", s.created_at.to_rfc3339());
 }

@@ -10,6 +10,7 @@ on_both_engines!(
     the_same_seller_in_the_same_region_is_a_conflict,
     rotating_credentials_clears_needs_reauth,
     deactivating_and_deleting_a_store,
+    a_store_s_lookbacks_are_bounded_and_null_means_the_default,
 );
 
 async fn a_store_keeps_its_marketplaces_and_hides_its_secrets(t: TestDb) {
@@ -405,4 +406,72 @@ async fn switching_between_the_global_and_an_own_lwa_client(t: TestDb) {
     let updated = t.stores().update(Scope::All, store.id, global).await.unwrap();
     assert_eq!(updated.sp_api_client_id, None);
     assert!(!updated.has_sp_api_client_secret);
+}
+
+async fn a_store_s_lookbacks_are_bounded_and_null_means_the_default(t: TestDb) {
+    use amzsync_db::StoreUpdate;
+    let ann = new_user(&t, "ann").await;
+    let mut new = new_store(ann.id, "ASELLER");
+    new.business_lookback_days = Some(10);
+    let store = t.stores().create(new).await.unwrap();
+    assert_eq!(
+        (store.business_lookback_days, store.ads_lookback_days),
+        (Some(10), None)
+    );
+
+    for (business, ads, field) in [
+        (Some(0), None, "business_lookback_days"),
+        (None, Some(61), "ads_lookback_days"),
+    ] {
+        let mut bad = new_store(ann.id, "AOTHERSELLER");
+        bad.business_lookback_days = business;
+        bad.ads_lookback_days = ads;
+        let err = t.stores().create(bad).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid { field: f, message } if *f == field && message.contains("1..=60")),
+            "{err:?}"
+        );
+    }
+    assert_eq!(t.stores().list(Scope::All).await.unwrap().len(), 1);
+
+    let lookbacks = |business, ads| StoreUpdate {
+        business_lookback_days: business,
+        ads_lookback_days: ads,
+        ..StoreUpdate::default()
+    };
+    let changed = t
+        .stores()
+        .update(Scope::All, store.id, lookbacks(None, Some(Some(30))))
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.business_lookback_days, changed.ads_lookback_days),
+        (Some(10), Some(30)),
+        "a lookback left out stays"
+    );
+    let err = t
+        .stores()
+        .update(Scope::All, store.id, lookbacks(Some(Some(61)), Some(None)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "business_lookback_days",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let reset = t
+        .stores()
+        .update(Scope::All, store.id, lookbacks(Some(None), Some(Some(60))))
+        .await
+        .unwrap();
+    assert_eq!(
+        (reset.business_lookback_days, reset.ads_lookback_days),
+        (None, Some(60)),
+        "null returns to the default"
+    );
 }

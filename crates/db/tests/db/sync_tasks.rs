@@ -616,3 +616,61 @@ async fn a_running_task_snoozes_retries_and_succeeds_with_its_last_batch(t: Test
     );
     assert_eq!(done.retry_count, 1);
 }
+
+on_both_engines!(what_successful_tasks_fetched_is_read_over_overlapping_windows);
+
+async fn what_successful_tasks_fetched_is_read_over_overlapping_windows(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let window = |a: &str, b: &str| Some(SyncWindow::new(day(a), day(b)).unwrap());
+    let tasks = db.sync_tasks();
+    // (n, kind, window, succeeds)
+    let plan = [
+        (1, SyncKind::Business, window("2024-05-01", "2024-05-07"), true),
+        (2, SyncKind::Business, window("2024-05-08", "2024-05-09"), false),
+        (3, SyncKind::Business, window("2024-04-01", "2024-04-07"), true),
+        (4, SyncKind::Advertising, window("2024-05-01", "2024-05-09"), true),
+        (5, SyncKind::Business, window("2024-05-05", "2024-05-09"), true),
+    ];
+    for (n, kind, window, succeeds) in plan {
+        let new = NewSyncTask {
+            window,
+            ..task(store.id, kind, n)
+        };
+        tasks.create(&new).await.unwrap();
+        tasks.claim(new.id, "w", clock.now_plus(60)).await.unwrap();
+        let checkpoint = serde_json::json!({"version": 1, "units": [], "n": n});
+        tasks
+            .record_progress(new.id, 0, 0, None, &checkpoint)
+            .await
+            .unwrap();
+        if succeeds {
+            tasks.succeed(new.id, 0, 0).await.unwrap();
+        } else {
+            tasks
+                .fail(new.id, ErrorClass::Transient, "timeout")
+                .await
+                .unwrap();
+        }
+        clock.advance(Duration::hours(1));
+    }
+
+    let fetched = tasks
+        .fetched(store.id, SyncKind::Business, day("2024-05-07"), day("2024-05-20"))
+        .await
+        .unwrap();
+
+    // Successful business tasks touching 05-07..05-20, oldest first.
+    let found: Vec<(u64, i64)> = fetched
+        .iter()
+        .map(|f| (f.checkpoint["n"].as_u64().unwrap(), f.created_at.timestamp()))
+        .collect();
+    let created = |hours: i64| {
+        (Utc.with_ymd_and_hms(2024, 5, 10, 0, 0, 0).unwrap() + Duration::hours(hours)).timestamp()
+    };
+    assert_eq!(found, [(1, created(0)), (5, created(4))]);
+    assert_eq!(fetched[0].task_id, task(store.id, SyncKind::Business, 1).id);
+}

@@ -5,7 +5,8 @@
 //! finished), reads its [checkpoint](crate::checkpoint), and then:
 //!
 //! 1. **plans** it on the first delivery (one unit per report; advertising
-//!    first discovers the store's Ads profiles, [`ads::discover`]);
+//!    first discovers the store's Ads profiles, [`ads::discover`]), leaving
+//!    out days already final and synced by earlier tasks ([`plan::Synced`]);
 //! 2. **requests** every report not requested yet (reusing a matching recent
 //!    report, or the report an Ads 425 names, so a crash between the request
 //!    and the checkpoint costs no second report), checkpointing each report
@@ -203,8 +204,17 @@ impl Run<'_> {
                 Some(checkpoint) => checkpoint,
                 None => {
                     let profiles = ads::discover(&ads, &inner.db, &store).await?;
-                    let units = plan::ads_units(&profiles, self.window()?, self.engine.now());
-                    let mut checkpoint = Checkpoint::new(units);
+                    let window = self.window()?;
+                    let synced = self.synced(window).await?;
+                    let plan = plan::ads_units(
+                        &profiles,
+                        window,
+                        self.engine.now(),
+                        plan::lookback_days(SyncKind::Advertising, &store, &inner.settings),
+                        &synced,
+                    );
+                    let mut checkpoint = Checkpoint::new(plan.units);
+                    checkpoint.skipped_final_days = plan.skipped_final_days;
                     checkpoint.profiles = profiles;
                     self.planned(&store, &checkpoint).await?;
                     checkpoint
@@ -222,12 +232,22 @@ impl Run<'_> {
             let checkpoint = match stored {
                 Some(checkpoint) => checkpoint,
                 None => {
-                    let checkpoint = Checkpoint::new(plan::units(
-                        self.task.sync_type,
+                    let kind = self.task.sync_type;
+                    let window = self.window()?;
+                    let synced = match kind {
+                        SyncKind::Business => self.synced(window).await?,
+                        _ => plan::Synced::default(),
+                    };
+                    let plan = plan::units(
+                        kind,
                         &store.marketplaces,
-                        self.window()?,
+                        window,
                         self.engine.now(),
-                    ));
+                        plan::lookback_days(kind, &store, &inner.settings),
+                        &synced,
+                    );
+                    let mut checkpoint = Checkpoint::new(plan.units);
+                    checkpoint.skipped_final_days = plan.skipped_final_days;
                     self.planned(&store, &checkpoint).await?;
                     checkpoint
                 }
@@ -287,6 +307,14 @@ impl Run<'_> {
         }
     }
 
+    /// What earlier successful tasks of this kind fetched over `window`.
+    async fn synced(&self, window: SyncWindow) -> Result<plan::Synced, Failure> {
+        self.engine
+            .synced(self.task.store_id, self.task.sync_type, window)
+            .await
+            .map_err(|e| Failure::db("reading what earlier syncs fetched", &e))
+    }
+
     /// Records the first delivery's plan.
     async fn planned(&self, store: &Store, checkpoint: &Checkpoint) -> Result<(), Failure> {
         self.save(checkpoint).await?;
@@ -301,7 +329,11 @@ impl Run<'_> {
         {
             tracing::warn!(error = %e, "could not mark the store as syncing");
         }
-        tracing::info!(reports = checkpoint.units.len(), "sync planned");
+        tracing::info!(
+            reports = checkpoint.units.len(),
+            skipped_final_days = checkpoint.skipped_final_days,
+            "sync planned"
+        );
         Ok(())
     }
 

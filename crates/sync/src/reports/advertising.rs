@@ -58,10 +58,8 @@ pub(crate) fn earliest(report: AdsReport, today: NaiveDate) -> NaiveDate {
     today - Days::new(u64::from(retention_days(report).saturating_sub(1)))
 }
 
-/// `start..=end` in windows of at most 31 days (none if `start > end`).
-pub(crate) fn windows(start: NaiveDate, end: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
-    reporting::date_windows(start, end, reporting::MAX_RANGE_DAYS)
-}
+/// The most days one Ads report may span.
+pub(crate) const MAX_DAYS: u32 = reporting::MAX_RANGE_DAYS;
 
 /// What a report's rows are stored under.
 #[derive(Debug, Clone)]

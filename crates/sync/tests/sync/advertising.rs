@@ -419,16 +419,19 @@ async fn a_later_run_restates_the_lookback_and_leaves_final_days_alone(db: TestD
         .await;
     assert_success(&first);
     let before = stored_products(&world, first_day, world.today()).await;
+    let first_today = world.today();
 
     world.clock.advance(Duration::from_secs(5 * 24 * 3600));
     let yesterday = world.today() - Days::new(1);
     let later = world.trigger(SyncKind::Advertising, None).await;
-    let lookback_start = yesterday - Days::new(13);
+    // The 14-day lookback, reaching back to the days the first run fetched
+    // before they were 14 days old (final): none is left provisional.
+    let lookback_start = first_today - Days::new(13);
     assert_eq!(later.window_start, Some(lookback_start));
     let (later, _) = world.drive(later.id).await;
     assert_success(&later);
 
-    // Everything stored equals the truth as of now: the lookback was
+    // Everything stored equals the truth as of now: the window was
     // re-pulled, and the days before it were already final.
     let after = stored_products(&world, first_day, yesterday).await;
     assert_eq!(
@@ -436,7 +439,7 @@ async fn a_later_run_restates_the_lookback_and_leaves_final_days_alone(db: TestD
         expected_products(&world, first_day, yesterday)
     );
     assert_details_exact(&world, first_day, yesterday).await;
-    // Days before the lookback were not touched; some in it changed.
+    // Days before the window were not touched; some in it changed.
     let old: Vec<_> = before
         .iter()
         .filter(|s| s.row.date < lookback_start)
@@ -474,6 +477,8 @@ async fn a_store_without_ads_authorization_cannot_sync_advertising(db: TestDb) {
             advertising_api_refresh_token: None,
             sp_api_client_id: None,
             sp_api_client_secret: None,
+            business_lookback_days: None,
+            ads_lookback_days: None,
         })
         .await
         .expect("creating the store");

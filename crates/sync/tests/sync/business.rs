@@ -1,8 +1,11 @@
 //! FR-2: Sales & Traffic per SKU per day, one report per marketplace and day.
 
+use std::time::Duration;
+
 use amzsync_amazon_sim::Operation;
-use amzsync_db::BusinessMetricRow;
-use amzsync_domain::{SyncKind, SyncWindow};
+use amzsync_db::{BusinessMetricRow, Scope};
+use amzsync_domain::{SyncKind, SyncWindow, Trigger};
+use amzsync_sync::checkpoint::Checkpoint;
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -138,4 +141,146 @@ async fn the_first_business_sync_backfills_thirty_days_and_later_ones_the_lookba
 
     let later = world.trigger(SyncKind::Business, None).await;
     assert_eq!(later.window_start, Some(yesterday - Days::new(6)));
+}
+
+/// Every stored row of `days` in both marketplaces equals the simulator's
+/// truth as of now.
+async fn assert_all_exact(world: &World, days: SyncWindow) {
+    for day in days.iter_days() {
+        for marketplace in [US, CA] {
+            assert_eq!(
+                stored_business(world, marketplace, day).await,
+                expected_business(world, marketplace, day),
+                "{marketplace} {day}"
+            );
+        }
+    }
+}
+
+fn checkpoint(task: &amzsync_db::SyncTask) -> Checkpoint {
+    Checkpoint::read(&task.checkpoint)
+        .expect("a readable checkpoint")
+        .expect("a planned task")
+}
+
+on_both_engines!(a_second_manual_month_requests_only_the_days_that_are_not_final);
+
+async fn a_second_manual_month_requests_only_the_days_that_are_not_final(db: TestDb) {
+    let world = World::new(db).await;
+    let yesterday = world.today() - Days::new(1);
+    let month = SyncWindow::new(yesterday - Days::new(29), yesterday).expect("ordered window");
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Business, Some(month)).await.id)
+        .await;
+    assert_success(&first);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 60);
+
+    // A day later, the same month again. Days 7 or more days old when the
+    // first task fetched them were final then; the 6 younger ones may have
+    // been restated since.
+    world.clock.advance(Duration::from_secs(24 * 3600));
+    let (second, _) = world
+        .drive(world.trigger(SyncKind::Business, Some(month)).await.id)
+        .await;
+
+    assert_success(&second);
+    assert_eq!(
+        world.sim.stats(SELLER, Operation::CreateReport).calls,
+        60 + 12,
+        "one report per marketplace for each of the 6 days that were not final"
+    );
+    let plan = checkpoint(&second);
+    let requested: Vec<NaiveDate> = plan.units.iter().map(|u| u.date).collect();
+    let mut expected_days: Vec<NaiveDate> = (0..6)
+        .flat_map(|i| {
+            let day = yesterday - Days::new(5 - i);
+            [day, day]
+        })
+        .collect();
+    expected_days.sort();
+    assert_eq!(requested, expected_days);
+    assert_eq!(plan.skipped_final_days, 48);
+    assert_eq!((second.progress_done, second.progress_total), (12, 12));
+    let message = second.progress_message.clone().unwrap_or_default();
+    assert!(
+        message.contains("48 days already final and synced, not requested again"),
+        "{message}"
+    );
+    // Honest counts: only the rows the second task wrote.
+    let mut written = 0;
+    for day in requested.iter().step_by(2) {
+        for marketplace in [US, CA] {
+            written += expected_business(&world, marketplace, *day).len();
+        }
+    }
+    assert_eq!(second.records_synced, i64::try_from(written).expect("small"));
+    assert_all_exact(&world, month).await;
+}
+
+on_both_engines!(a_later_run_restates_the_lookback_to_the_new_truth);
+
+async fn a_later_run_restates_the_lookback_to_the_new_truth(db: TestDb) {
+    let world = World::restating(db, 7).await;
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Business, None).await.id)
+        .await;
+    assert_success(&first);
+    let provisional_day = world.today() - Days::new(1);
+    let before = stored_business(&world, US, provisional_day).await;
+    assert_eq!(before, expected_business(&world, US, provisional_day));
+
+    world.clock.advance(Duration::from_secs(24 * 3600));
+    let yesterday = world.today() - Days::new(1);
+    let later = world.trigger(SyncKind::Business, None).await;
+    assert_eq!(
+        (later.window_start, later.window_end),
+        (Some(yesterday - Days::new(6)), Some(yesterday)),
+        "the lookback: the day before it was fetched when it was already final"
+    );
+    let (later, _) = world.drive(later.id).await;
+
+    assert_success(&later);
+    assert_eq!(later.progress_total, 14);
+    let after = stored_business(&world, US, provisional_day).await;
+    assert_ne!(after, before, "Amazon restated a day of the lookback");
+    let backfilled = SyncWindow::new(yesterday - Days::new(30), yesterday).expect("ordered window");
+    assert_all_exact(&world, backfilled).await;
+}
+
+on_both_engines!(a_scheduler_that_was_down_catches_up_every_day_it_missed);
+
+async fn a_scheduler_that_was_down_catches_up_every_day_it_missed(db: TestDb) {
+    let world = World::restating(db, 7).await;
+    let first_today = world.today();
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Business, None).await.id)
+        .await;
+    assert_success(&first);
+
+    // Ten days without a sync: the first run's 6 youngest days became final
+    // without being fetched again, and ten days were never fetched.
+    world.clock.advance(Duration::from_secs(10 * 24 * 3600));
+    let yesterday = world.today() - Days::new(1);
+    let later = world
+        .engine
+        .trigger(
+            Scope::All,
+            world.store.id,
+            SyncKind::Business,
+            None,
+            Trigger::Scheduled,
+        )
+        .await
+        .expect("the scheduled trigger is accepted");
+    assert_eq!(
+        (later.window_start, later.window_end),
+        (Some(first_today - Days::new(6)), Some(yesterday))
+    );
+    let (later, _) = world.drive(later.id).await;
+
+    assert_success(&later);
+    assert_eq!(later.progress_total, 2 * 16);
+    assert_eq!(checkpoint(&later).skipped_final_days, 0);
+    let everything = SyncWindow::new(first_today - Days::new(30), yesterday).expect("ordered window");
+    assert_all_exact(&world, everything).await;
 }

@@ -108,7 +108,41 @@ impl World {
         .await
     }
 
+    /// A world whose simulator restates the last `days` days as its clock
+    /// moves (Sales & Traffic), so ground truth depends on when it is read.
+    pub async fn restating(test_db: TestDb, days: u32) -> World {
+        Self::build(
+            test_db,
+            QueueOn::Database,
+            SimConfig {
+                restatement_days: days,
+                ..SimConfig::default()
+            },
+            SyncSettings::default(),
+        )
+        .await
+    }
+
+    /// A world with restatement off, whatever `sim_config` says.
     pub async fn with(
+        test_db: TestDb,
+        queue_on: QueueOn,
+        sim_config: SimConfig,
+        settings: SyncSettings,
+    ) -> World {
+        Self::build(
+            test_db,
+            queue_on,
+            SimConfig {
+                restatement_days: 0,
+                ..sim_config
+            },
+            settings,
+        )
+        .await
+    }
+
+    async fn build(
         test_db: TestDb,
         queue_on: QueueOn,
         sim_config: SimConfig,
@@ -123,7 +157,6 @@ impl World {
                         .single()
                         .expect("valid instant"),
                 ),
-                restatement_days: 0,
                 ..sim_config
             })
             .await
@@ -172,6 +205,8 @@ impl World {
                 )),
                 sp_api_client_id: None,
                 sp_api_client_secret: None,
+                business_lookback_days: None,
+                ads_lookback_days: None,
             })
             .await
             .expect("creating the store");

@@ -146,6 +146,8 @@ async fn without_an_ads_token_only_the_sp_api_is_checked(db: TestDb) {
             advertising_api_refresh_token: None,
             sp_api_client_id: None,
             sp_api_client_secret: None,
+            business_lookback_days: None,
+            ads_lookback_days: None,
         })
         .await
         .expect("creating the store");
@@ -180,6 +182,8 @@ async fn an_ads_grant_of_another_seller_is_forbidden(db: TestDb) {
             )),
             sp_api_client_id: None,
             sp_api_client_secret: None,
+            business_lookback_days: None,
+            ads_lookback_days: None,
         })
         .await
         .expect("creating the store");

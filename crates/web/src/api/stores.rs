@@ -53,6 +53,14 @@ pub struct StoreView {
     pub sync_status: &'static str,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_sync_error: Option<String>,
+    /// Days a later business sync re-pulls, and after which a day is final
+    /// and, once synced, not requested again; `null`: the configured default
+    /// (`sync.business_lookback_days`).
+    #[schema(example = 7, minimum = 1, maximum = 60)]
+    pub business_lookback_days: Option<u32>,
+    /// The same for advertising; `null`: `sync.ads_lookback_days`.
+    #[schema(example = 14, minimum = 1, maximum = 60)]
+    pub ads_lookback_days: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -74,6 +82,8 @@ impl From<Store> for StoreView {
             sync_status: s.sync_status.as_str(),
             last_sync_at: s.last_sync_at,
             last_sync_error: s.last_sync_error,
+            business_lookback_days: s.business_lookback_days,
+            ads_lookback_days: s.ads_lookback_days,
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
@@ -108,6 +118,14 @@ pub struct CreateStore {
     pub sp_api_client_id: Option<String>,
     #[schema(value_type = Option<String>, write_only)]
     pub sp_api_client_secret: Option<SecretString>,
+    /// Days a later business sync re-pulls (1 to 60); leave out for the
+    /// configured default.
+    #[schema(minimum = 1, maximum = 60)]
+    pub business_lookback_days: Option<u32>,
+    /// Days a later advertising sync re-pulls (1 to 60); leave out for the
+    /// configured default.
+    #[schema(minimum = 1, maximum = 60)]
+    pub ads_lookback_days: Option<u32>,
 }
 
 /// A change to a store, applied all or nothing. Fields left out stay as they
@@ -130,6 +148,26 @@ pub struct UpdateStore {
     pub sp_api_client_secret: Option<SecretString>,
     /// `true`: drop the store's own LWA application and use the configured one.
     pub use_global_lwa_client: Option<bool>,
+    /// Days a later business sync re-pulls (1 to 60); `null` returns to the
+    /// configured default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 60)]
+    pub business_lookback_days: Option<Option<u32>>,
+    /// Days a later advertising sync re-pulls (1 to 60); `null` returns to
+    /// the configured default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 60)]
+    pub ads_lookback_days: Option<Option<u32>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`: back to the default) from one
+/// left out (`None`, by `serde(default)`: unchanged).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Connects a store.
@@ -180,6 +218,8 @@ impl CreateStore {
                 .sp_api_client_secret
                 .map(|s| non_empty("sp_api_client_secret", s))
                 .transpose()?,
+            business_lookback_days: self.business_lookback_days,
+            ads_lookback_days: self.ads_lookback_days,
         })
     }
 }
@@ -286,6 +326,8 @@ impl UpdateStore {
                 .map(|s| non_empty("advertising_api_refresh_token", s))
                 .transpose()?,
             lwa_client,
+            business_lookback_days: self.business_lookback_days,
+            ads_lookback_days: self.ads_lookback_days,
         })
     }
 }
