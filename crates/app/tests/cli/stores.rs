@@ -149,3 +149,54 @@ async fn the_same_commands_work_on_postgresql() {
     assert_eq!(stores.len(), 1);
     assert_eq!(stores[0].seller_id, "AANNSELLER");
 }
+
+#[test]
+fn a_store_s_lookbacks_are_set_on_add_changed_reset_and_bounded() {
+    let cli = Cli::new();
+    cli.ok(&["users", "add", "ann"]);
+    cli.ok(&with(&[
+        "--sp-api-refresh-token",
+        "t",
+        "--business-lookback-days",
+        "10",
+    ]));
+    let shown = cli.ok(&["stores", "show", "1"]);
+    assert!(
+        shown.contains("business lookback:             10 days"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("advertising lookback:          default"),
+        "{shown}"
+    );
+
+    let changed = cli.ok(&[
+        "stores",
+        "update",
+        "1",
+        "--business-lookback-days",
+        "default",
+        "--ads-lookback-days",
+        "30",
+    ]);
+    assert!(
+        changed.contains("business lookback default, advertising lookback 30 days"),
+        "{changed}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&cli.ok(&["stores", "show", "1", "--json"])).unwrap();
+    assert_eq!(
+        (&json["business_lookback_days"], &json["ads_lookback_days"]),
+        (&serde_json::Value::Null, &serde_json::json!(30))
+    );
+
+    cli.run(&["stores", "update", "1", "--ads-lookback-days", "61"])
+        .fails_with("ads_lookback_days: 61 days is outside 1..=60");
+    cli.run(&["stores", "update", "1", "--ads-lookback-days", "a week"])
+        .fails_with("neither a number of days nor `default`");
+    cli.run(&["stores", "update", "1"])
+        .fails_with("nothing to change");
+    cli.run(&["stores", "update", "9", "--ads-lookback-days", "7"])
+        .fails_with("updating store 9: store not found");
+    let json: serde_json::Value = serde_json::from_str(&cli.ok(&["stores", "show", "1", "--json"])).unwrap();
+    assert_eq!(json["ads_lookback_days"], 30, "a refused change writes nothing");
+}

@@ -137,6 +137,9 @@ pub(crate) async fn create(
         advertising_api_refresh_token: secret(&form.advertising_api_refresh_token),
         sp_api_client_id: text(&form.sp_api_client_id),
         sp_api_client_secret: secret(&form.sp_api_client_secret),
+        // The form has no lookback fields: the configured defaults apply.
+        business_lookback_days: None,
+        ads_lookback_days: None,
     };
     let created = match request.into_new_store(&viewer.caller()) {
         Ok(new) => state.db.stores().create(new).await.map_err(ApiError::from),

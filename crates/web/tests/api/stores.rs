@@ -245,3 +245,72 @@ async fn deleting_a_store_removes_it_with_its_tasks() {
         .await
         .assert_error(404, "not_found", None);
 }
+
+#[tokio::test]
+async fn a_store_s_lookbacks_are_set_shown_reset_and_bounded() {
+    let app = TestApp::sqlite().await;
+    let mut body = new_store("A2SELLER");
+    body["business_lookback_days"] = json!(10);
+    let created = app.post("/api/v1/amazon/stores", body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let store = created.json();
+    assert_eq!(store["business_lookback_days"], 10);
+    assert_eq!(
+        store["ads_lookback_days"],
+        Value::Null,
+        "null: the configured default"
+    );
+    let path = format!("/api/v1/amazon/stores/{}", store["id"]);
+
+    let patched = app.patch(&path, json!({"ads_lookback_days": 30})).await.json();
+    assert_eq!(
+        (&patched["business_lookback_days"], &patched["ads_lookback_days"]),
+        (&json!(10), &json!(30)),
+        "a lookback left out stays"
+    );
+    let reset = app
+        .patch(&path, json!({"business_lookback_days": null}))
+        .await
+        .json();
+    assert_eq!(
+        (&reset["business_lookback_days"], &reset["ads_lookback_days"]),
+        (&Value::Null, &json!(30))
+    );
+    assert_eq!(app.get(&path).await.json(), reset);
+
+    for (patch, field) in [
+        (json!({"business_lookback_days": 0}), "business_lookback_days"),
+        (json!({"ads_lookback_days": 61}), "ads_lookback_days"),
+        (json!({"ads_lookback_days": -1}), "ads_lookback_days"),
+        (
+            json!({"business_lookback_days": "week"}),
+            "business_lookback_days",
+        ),
+    ] {
+        app.patch(&path, patch)
+            .await
+            .assert_error(422, "invalid_field", Some(field));
+    }
+    let mut too_long = new_store("A2OTHER");
+    too_long["business_lookback_days"] = json!(90);
+    app.post("/api/v1/amazon/stores", too_long).await.assert_error(
+        422,
+        "invalid_field",
+        Some("business_lookback_days"),
+    );
+}
+
+#[test]
+fn the_openapi_schema_bounds_the_lookbacks_everywhere() {
+    let doc = serde_json::to_value(amzsync_web::openapi()).unwrap();
+    for schema in ["StoreView", "CreateStore", "UpdateStore"] {
+        for field in ["business_lookback_days", "ads_lookback_days"] {
+            let property = &doc["components"]["schemas"][schema]["properties"][field];
+            assert_eq!(
+                (&property["minimum"], &property["maximum"]),
+                (&json!(1), &json!(60)),
+                "{schema}.{field}: {property}"
+            );
+        }
+    }
+}
