@@ -81,9 +81,10 @@ pub struct SyncConfig {
     pub inventory_cron: String,
     pub business_cron: String,
     pub advertising_cron: String,
-    /// Days re-pulled by each business sync (Amazon restates for a week).
+    /// Days re-pulled by each business sync (Amazon restates for a week),
+    /// and the age at which a day is final; a store may set its own.
     pub business_lookback_days: u32,
-    /// Days re-pulled by each advertising sync (attribution restates).
+    /// The same for advertising (attribution restates).
     pub ads_lookback_days: u32,
     /// Days a store's first business or advertising sync backfills.
     pub first_run_backfill_days: u32,
@@ -267,11 +268,22 @@ impl Config {
             // that window would split a day between the live and archive tables.
             bail!("invalid configuration: sync.retention_days must be at least 32");
         }
-        if sync.business_lookback_days == 0
-            || sync.ads_lookback_days == 0
-            || sync.first_run_backfill_days == 0
-        {
-            bail!("invalid configuration: sync lookback and backfill days must be at least 1");
+        if sync.first_run_backfill_days == 0 {
+            bail!("invalid configuration: sync.first_run_backfill_days must be at least 1");
+        }
+        // The same bounds as a store's own lookbacks (the schema's CHECK).
+        let bounds = amzsync_db::LOOKBACK_DAYS;
+        for (key, days) in [
+            ("sync.business_lookback_days", sync.business_lookback_days),
+            ("sync.ads_lookback_days", sync.ads_lookback_days),
+        ] {
+            if !bounds.contains(&days) {
+                bail!(
+                    "invalid configuration: {key} must be {} to {} days (got {days})",
+                    bounds.start(),
+                    bounds.end()
+                );
+            }
         }
         Ok(())
     }

@@ -41,10 +41,12 @@ impl Default for AmazonSettings {
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
     /// Days of Sales & Traffic re-pulled by every business sync after the
-    /// first: Amazon restates a day for about a week (FR-2).
+    /// first: Amazon restates a day for about a week (FR-2). Also the age at
+    /// which a day is final (see `plan`). A store's own
+    /// `business_lookback_days` replaces it.
     pub business_lookback_days: u32,
-    /// Days of advertising re-pulled by every advertising sync after the
-    /// first: attribution restates for up to 14 days (FR-3).
+    /// The same for advertising: attribution restates for up to 14 days
+    /// (FR-3). A store's own `ads_lookback_days` replaces it.
     pub ads_lookback_days: u32,
     /// Days a store's first business or advertising sync backfills.
     pub first_run_backfill_days: u32,
