@@ -499,3 +499,49 @@ async fn a_store_without_ads_authorization_cannot_sync_advertising(db: TestDb) {
         "{refused:?}"
     );
 }
+
+on_both_engines!(a_second_manual_month_requests_only_the_ads_days_that_are_not_final);
+
+async fn a_second_manual_month_requests_only_the_ads_days_that_are_not_final(db: TestDb) {
+    let world = World::new(db).await;
+    let yesterday = world.today() - Days::new(1);
+    let month = SyncWindow::new(yesterday - Days::new(29), yesterday).expect("ordered");
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Advertising, Some(month)).await.id)
+        .await;
+    assert_success(&first);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateAsyncReport).calls, 10);
+
+    // A day later, the same month: the 17 days that were 14 or more days
+    // old when fetched are final; the 13 younger ones are fetched again, in
+    // one report per type and profile.
+    world.clock.advance(Duration::from_secs(24 * 3600));
+    let (second, _) = world
+        .drive(world.trigger(SyncKind::Advertising, Some(month)).await.id)
+        .await;
+
+    assert_success(&second);
+    assert_eq!(
+        world.sim.stats(SELLER, Operation::CreateAsyncReport).calls,
+        10 + 10
+    );
+    let plan = amzsync_sync::checkpoint::Checkpoint::read(&second.checkpoint)
+        .expect("readable")
+        .expect("planned");
+    let fresh = yesterday - Days::new(12);
+    assert!(
+        plan.units
+            .iter()
+            .all(|u| (u.date, u.end) == (fresh, Some(yesterday))),
+        "{:?}",
+        plan.units
+    );
+    assert_eq!(plan.skipped_final_days, 2 * 17);
+    let message = second.progress_message.clone().unwrap_or_default();
+    assert!(message.contains("34 days already final and synced"), "{message}");
+    assert_eq!(
+        rows(stored_products(&world, month.start(), yesterday).await),
+        expected_products(&world, month.start(), yesterday)
+    );
+    assert_details_exact(&world, month.start(), yesterday).await;
+}
