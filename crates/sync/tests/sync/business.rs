@@ -284,3 +284,31 @@ async fn a_scheduler_that_was_down_catches_up_every_day_it_missed(db: TestDb) {
     let everything = SyncWindow::new(first_today - Days::new(30), yesterday).expect("ordered window");
     assert_all_exact(&world, everything).await;
 }
+
+on_both_engines!(a_window_of_final_synced_days_succeeds_without_asking_amazon);
+
+async fn a_window_of_final_synced_days_succeeds_without_asking_amazon(db: TestDb) {
+    let world = World::new(db).await;
+    let last = world.today() - Days::new(10);
+    let old = SyncWindow::new(last - Days::new(2), last).expect("ordered window");
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Business, Some(old)).await.id)
+        .await;
+    assert_success(&first);
+    let calls = world.sim.stats(SELLER, Operation::CreateReport).calls;
+
+    world.clock.advance(Duration::from_secs(3600));
+    let (again, _) = world
+        .drive(world.trigger(SyncKind::Business, Some(old)).await.id)
+        .await;
+
+    assert_success(&again);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, calls);
+    assert_eq!((again.records_synced, again.records_failed), (0, 0));
+    assert_eq!((again.progress_done, again.progress_total), (0, 0));
+    assert_eq!(
+        again.progress_message.as_deref(),
+        Some("0 rows from 0 of 0 reports; 6 days already final and synced, not requested again")
+    );
+    assert_all_exact(&world, old).await;
+}
