@@ -139,8 +139,12 @@ impl Series {
 /// disagree with the rows. (`amazon_reports` has a data range and a
 /// completion time too, but nothing writes it: a second record of the same
 /// fact.) A task's reports were requested after it was created, or reused
-/// from a matching request at most `report_reuse_within` earlier, so that
-/// instant is taken as when the data was fetched: never later than it was.
+/// from a matching SP-API request at most `report_reuse_within` earlier (an
+/// Ads 425 reuses a report still being generated, whose data is younger
+/// still), so that instant is taken as when the data was fetched: never
+/// later than it was, so a day is at worst fetched once more, never skipped
+/// while it could still change. Only successful tasks count: a failed one's
+/// finished units are fetched again, which costs a report, not a hole.
 #[derive(Debug, Clone, Default)]
 pub struct Synced {
     fetched_on: HashMap<(Series, NaiveDate), NaiveDate>,
