@@ -380,6 +380,15 @@ impl Proc {
         self.child.try_wait().expect("checking a child process")
     }
 
+    /// Lines of the process's log containing `needle`.
+    pub fn log_lines_with(&self, needle: &str) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
     /// Fails the test if the process has stopped, with its log.
     #[track_caller]
     pub fn assert_running(&mut self) {

@@ -42,7 +42,16 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
         },
     )
     .await;
+    let finished_by: Vec<usize> = procs
+        .iter()
+        .filter(|p| p.role == Role::Worker)
+        .map(|p| p.log_lines_with("sync succeeded"))
+        .collect();
     drop(procs);
+    assert!(
+        finished_by.iter().all(|&n| n > 0),
+        "both workers finished tasks: {finished_by:?}"
+    );
 
     let mut per_store_kind: BTreeMap<(i64, SyncKind), usize> = BTreeMap::new();
     for t in &tasks {
@@ -84,7 +93,7 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
         dep.violations()
     );
     eprintln!(
-        "scale-out: {} stores, {} tasks, {} rows checked, {} mismatches",
+        "scale-out: {} stores, {} tasks (finished per worker: {finished_by:?}), {} rows checked, {} mismatches",
         STORES,
         tasks.len(),
         checked.rows,
