@@ -137,9 +137,10 @@ pub(crate) async fn download(
 
 /// Serves a download after chance had its say: S3's 500 or 503 (`SlowDown`, also
 /// for a throttle), a delay, or a fault of the body (cut short, corrupted, the
-/// connection closed or stalled part-way). A cut or corrupted body is still a
-/// complete 200 response, so only a client that checks what it decodes (gzip
-/// trailer, JSON, row count) notices, as with a real bad transfer.
+/// connection closed or stalled part-way). A cut or corrupted gzip body is
+/// still a complete 200 response, so only a client that checks what it decodes
+/// (gzip trailer, JSON) notices, as with a real bad transfer; a cut flat file
+/// announces its whole length, so the HTTP client sees it end early.
 ///
 /// `render` generates the document; it is called a second time, to count the
 /// bytes, only when a body fault needs its length to place the offset.
@@ -218,6 +219,7 @@ pub(crate) async fn deliver(
         let sabotage = Sabotage {
             fault,
             offset,
+            len,
             stall,
             stop: shared.stop.clone(),
         };
@@ -245,12 +247,24 @@ pub(crate) async fn deliver(
             BodyFault::Stall(_) => stats.timed_out += 1,
         }
     }
-    (
+    // S3 always says how long an object is. A flat file has no end of its
+    // own (no gzip trailer, no closing bracket), so a cut one is only seen as
+    // fewer bytes than announced: announce them, or the cut would be a
+    // shorter but valid document that no client could tell from a real one.
+    let announced = sabotage
+        .as_ref()
+        .filter(|s| !gzip && s.fault == BodyFault::Truncate)
+        .map(|s| s.len);
+    let mut response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, document.content_type)],
         stream::body(document.pieces, sabotage),
     )
-        .into_response()
+        .into_response();
+    if let Some(len) = announced {
+        response.headers_mut().insert(header::CONTENT_LENGTH, len.into());
+    }
+    response
 }
 
 /// S3 answers in XML ([UNC] exact body, PROTOCOL.md §3.9).

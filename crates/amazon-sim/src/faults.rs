@@ -39,7 +39,9 @@ pub struct FaultRates {
     pub latency: Duration,
     /// A download (`Operation::DownloadReportDocument`,
     /// `Operation::DownloadAdsReport`) whose body stops part-way, so the gzip or
-    /// JSON is incomplete although the response is a 200.
+    /// JSON is incomplete although the response is a 200. A flat file (no gzip)
+    /// announces its whole length, as S3 does, so its cut is a body shorter than
+    /// its `Content-Length`.
     pub truncated: f64,
     /// A report that ends `FATAL` (createReport) or `FAILED`
     /// (createAsyncReport).

@@ -115,6 +115,8 @@ pub(crate) struct Sabotage {
     pub(crate) fault: BodyFault,
     /// Byte offset where it strikes.
     pub(crate) offset: u64,
+    /// The whole document's length.
+    pub(crate) len: u64,
     /// Real time a stall lasts.
     pub(crate) stall: Duration,
     /// Ends a stall early when the simulator shuts down.

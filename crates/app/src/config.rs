@@ -45,6 +45,9 @@ pub struct Config {
     pub redis_namespace: String,
     /// Jobs one worker process runs at once.
     pub worker_concurrency: u32,
+    /// Seconds between a worker's heartbeats; after three missed ones the
+    /// worker is presumed dead and another takes over the jobs it held.
+    pub worker_heartbeat_seconds: u64,
     /// How amzsync reaches Amazon.
     pub amazon: AmazonConfig,
     /// How syncs are planned, retried and scheduled.
@@ -94,6 +97,10 @@ pub struct SyncConfig {
     pub retry_delay_seconds: u64,
     /// Seconds between polls of a report that is not ready.
     pub poll_delay_seconds: u64,
+    /// Seconds a claimed task belongs to the worker that claimed it; a dead
+    /// worker's task is taken over after it. Must outlast one delivery's
+    /// work, rate-limit waits included.
+    pub lease_seconds: u64,
     /// Days rows stay in the live tables before moving to the archive (FR-9).
     pub retention_days: u32,
     /// Webhook that receives alerts (failed task, store needing
@@ -116,6 +123,7 @@ impl Default for SyncConfig {
             retries: 3,
             retry_delay_seconds: 300,
             poll_delay_seconds: 60,
+            lease_seconds: 300,
             retention_days: 90,
             alert_webhook_url: None,
             stale_after_hours: 36,
@@ -151,6 +159,7 @@ impl Default for Config {
             redis_url: None,
             redis_namespace: "amzsync".into(),
             worker_concurrency: 4,
+            worker_heartbeat_seconds: 10,
             amazon: AmazonConfig::default(),
             sync: SyncConfig::default(),
         }
@@ -240,6 +249,9 @@ impl Config {
         if self.worker_concurrency == 0 {
             bail!("invalid configuration: worker_concurrency must be at least 1");
         }
+        if self.worker_heartbeat_seconds == 0 {
+            bail!("invalid configuration: worker_heartbeat_seconds must be at least 1");
+        }
         if let Some(endpoint) = &self.amazon.endpoint {
             url::Url::parse(endpoint)
                 .with_context(|| format!("invalid configuration: amazon.endpoint {endpoint:?}"))?;
@@ -267,6 +279,9 @@ impl Config {
             // Business and advertising re-pull up to 30 days; archiving inside
             // that window would split a day between the live and archive tables.
             bail!("invalid configuration: sync.retention_days must be at least 32");
+        }
+        if sync.lease_seconds == 0 {
+            bail!("invalid configuration: sync.lease_seconds must be at least 1");
         }
         if sync.first_run_backfill_days == 0 {
             bail!("invalid configuration: sync.first_run_backfill_days must be at least 1");
@@ -442,7 +457,9 @@ mod tests {
             )?;
             jail.set_env("AMZSYNC_AMAZON__ENDPOINT", "http://127.0.0.1:9900");
             jail.set_env("AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS", "10");
+            jail.set_env("AMZSYNC_SYNC__LEASE_SECONDS", "20");
             let c = Config::load(Some(Path::new("amzsync.toml"))).unwrap();
+            assert_eq!(c.sync.lease_seconds, 20);
             assert_eq!(c.queue, QueueKind::Redis);
             assert_eq!(c.sync.retries, 5);
             assert_eq!(c.sync.business_lookback_days, 10);
@@ -470,6 +487,12 @@ mod tests {
                 "sync.alert_webhook_url",
             ),
             ("AMZSYNC_SYNC__RETENTION_DAYS", "10", "sync.retention_days"),
+            ("AMZSYNC_SYNC__LEASE_SECONDS", "0", "sync.lease_seconds"),
+            (
+                "AMZSYNC_WORKER_HEARTBEAT_SECONDS",
+                "0",
+                "worker_heartbeat_seconds",
+            ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),
         ] {
             Jail::expect_with(|jail| {

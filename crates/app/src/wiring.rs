@@ -153,6 +153,7 @@ fn sync_settings(config: &Config) -> SyncSettings {
         retries: s.retries,
         retry_delay: Duration::from_secs(s.retry_delay_seconds),
         poll_delay: Duration::from_secs(s.poll_delay_seconds),
+        lease: Duration::from_secs(s.lease_seconds),
         schedule: ScheduleSettings {
             time_zone: s.time_zone.clone(),
             inventory: s.inventory_cron.clone(),
@@ -180,6 +181,7 @@ fn alert_settings(config: &Config) -> anyhow::Result<AlertSettings> {
 pub fn worker_options(config: &Config) -> WorkerOptions {
     WorkerOptions {
         concurrency: usize::try_from(config.worker_concurrency).unwrap_or(usize::MAX),
+        heartbeat: Duration::from_secs(config.worker_heartbeat_seconds),
         ..WorkerOptions::default()
     }
 }

@@ -181,6 +181,48 @@ async fn a_truncated_download_is_a_200_whose_gzip_is_incomplete() {
 }
 
 #[tokio::test]
+async fn a_truncated_flat_file_is_shorter_than_the_length_s3_announced() {
+    let t = TestSim::with_config(on(
+        Operation::DownloadReportDocument,
+        FaultRates {
+            truncated: 1.0,
+            ..FaultRates::default()
+        },
+    ))
+    .await;
+    let token = t.access_token().await;
+    let id = t.create(&token, &myi_request(US)).await;
+    let (_, report) = t.poll_until_terminal(&token, &id).await;
+    let document_id = report["reportDocumentId"].as_str().unwrap();
+    let response = t
+        .sp_get(&token, &format!("reports/2021-06-30/documents/{document_id}"))
+        .await;
+    let document: Value = response.json().await.unwrap();
+    let url = document["url"].as_str().unwrap();
+
+    // A TSV has no end of its own: the cut shows only as a body shorter than
+    // the announced length, which the HTTP client reports as an error (while
+    // reading the body, or at once when the whole response was buffered)
+    // instead of handing out a short document.
+    let cut = match t.http.get(url).send().await {
+        Ok(download) => {
+            assert_eq!(download.status(), StatusCode::OK);
+            assert!(download.content_length().is_some(), "S3 announces the length");
+            download.bytes().await.map(drop)
+        }
+        Err(e) => Err(e),
+    };
+    assert!(cut.is_err(), "a cut flat file is an error, not a short document");
+    t.sim.clear_faults();
+    let whole = t.http.get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(String::from_utf8(whole.to_vec()).unwrap().lines().count() > 1);
+    assert_eq!(
+        t.sim.stats(SELLER, Operation::DownloadReportDocument).truncated,
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_download_can_fail_with_s3s_500_or_503() {
     let t = TestSim::start().await;
     let token = t.access_token().await;

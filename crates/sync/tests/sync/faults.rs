@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use amzsync_amazon_sim::{Operation, ReportOutcome};
+use amzsync_amazon_sim::{FaultRates, Faults, Operation, ReportOutcome};
 use amzsync_db::{Scope, StoreStatus};
 use amzsync_domain::{ErrorClass, SyncKind, SyncWindow, TaskStatus, Trigger};
 use amzsync_jobs::{Delivery, Job, Outcome};
@@ -12,7 +12,7 @@ use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::Days;
 
 use crate::business::{expected_business, stored_business};
-use crate::harness::{QueueOn, SELLER, US, World, assert_success};
+use crate::harness::{CA, QueueOn, SELLER, US, World, assert_success};
 use crate::inventory::{expected_inventory, stored_inventory};
 
 on_both_engines!(a_report_still_being_generated_is_waited_for_without_spending_a_retry);
@@ -77,6 +77,36 @@ async fn a_task_fails_as_transient_once_its_retries_are_spent(db: TestDb) {
     // Nothing was fetched, so nothing is presented as synced.
     assert_eq!(task.records_synced, 0);
     assert!(stored_inventory(&world, US).await.is_empty());
+}
+
+on_both_engines!(a_cut_inventory_download_is_retried_never_stored_short);
+
+/// Found by the chaos suite: a flat file cut short used to arrive as a valid,
+/// shorter document (rows lost, a half row stored as complete).
+async fn a_cut_inventory_download_is_retried_never_stored_short(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.set_faults(Faults::default().operation(
+        Operation::DownloadReportDocument,
+        FaultRates {
+            truncated: 1.0,
+            ..FaultRates::default()
+        },
+    ));
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert!(trace.failed, "{trace:?}");
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert_eq!(
+        task.error_class,
+        Some(ErrorClass::Transient),
+        "{:?}",
+        task.error_message
+    );
+    assert_eq!(task.records_synced, 0);
+    assert!(stored_inventory(&world, US).await.is_empty());
+    assert!(stored_inventory(&world, CA).await.is_empty());
 }
 
 on_both_engines!(a_revoked_grant_fails_at_once_and_pauses_the_store);

@@ -3,9 +3,11 @@
 
 use amzsync_db::{Scope, StoreStatus, SyncTaskFilter};
 use amzsync_domain::{SyncKind, TaskStatus, Trigger};
-use amzsync_sync::TickReport;
+use amzsync_jobs::{Delivery, Job, Outcome};
+use amzsync_sync::{TickReport, job_kinds};
 use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
 use chrono::{TimeDelta, TimeZone, Utc};
+use ulid::Ulid;
 
 use crate::harness::{World, wait_for};
 
@@ -140,4 +142,57 @@ async fn a_tick_job_starts_a_scheduled_sync_unless_one_is_running(db: TestDb) {
     assert_eq!(inventory.total, 1, "{:?}", inventory.items);
     assert_eq!(inventory.items[0].id, manual.id);
     assert_eq!(inventory.items[0].status, TaskStatus::Running);
+}
+
+on_both_engines!(a_tick_delivered_again_after_its_sync_finished_starts_no_second_sync);
+
+/// Found by the chaos suite's reasoning: a worker killed after the tick's
+/// trigger committed but before the queue heard of it has the tick delivered
+/// again, once its sync may be finished; that must not start a second one.
+async fn a_tick_delivered_again_after_its_sync_finished_starts_no_second_sync(db: TestDb) {
+    let world = World::new(db).await;
+    let store = world.store.id;
+    let tick = world.sim.now() - TimeDelta::minutes(1);
+    let job = Job::new(job_kinds::SCHEDULED_SYNC, Ulid::generate())
+        .with_args(&serde_json::json!({ "store_id": store, "kind": SyncKind::Inventory, "tick": tick }))
+        .expect("tick arguments");
+    let delivery = Delivery {
+        job,
+        id: Ulid::generate(),
+        attempt: 1,
+        max_attempts: 4,
+    };
+
+    assert!(matches!(
+        world.engine.handle(delivery.clone()).await,
+        Outcome::Done
+    ));
+    let first = world
+        .db
+        .sync_tasks()
+        .latest(Scope::All, store, SyncKind::Inventory, None)
+        .await
+        .expect("reading tasks")
+        .expect("the tick started a sync");
+    let (first, _) = world.drive(first.id).await;
+    assert_eq!(first.status, TaskStatus::Success);
+    let again = world.engine.handle(delivery).await;
+
+    assert!(matches!(again, Outcome::Done), "{again:?}");
+    let tasks = world
+        .db
+        .sync_tasks()
+        .list(
+            Scope::All,
+            &SyncTaskFilter {
+                store_id: Some(store),
+                kind: Some(SyncKind::Inventory),
+                status: None,
+            },
+            1,
+            10,
+        )
+        .await
+        .expect("listing");
+    assert_eq!(tasks.total, 1, "one sync for one tick: {:?}", tasks.items);
 }

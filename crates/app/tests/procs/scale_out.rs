@@ -1,0 +1,102 @@
+//! Issue 5, scale-out: two worker and two scheduler processes on PostgreSQL
+//! with the queue, usage plans and access tokens on Redis, over many stores.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use amzsync_amazon_sim::Operation;
+use amzsync_domain::{SyncKind, Trigger};
+
+use crate::harness::{Deployment, QueueOn, Role, Setup, wait_until};
+use crate::truth::{Checked, check};
+
+const STORES: u32 = 20;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_limits() {
+    let dep = Deployment::start(Setup {
+        stores: STORES,
+        skus: 5,
+        queue: QueueOn::Redis,
+        lease_seconds: 60,
+        ..Setup::default()
+    })
+    .await;
+
+    // Both schedulers catch up the latest daily tick of each kind on start,
+    // for every store: the same ticks twice, which must be enqueued once.
+    let mut procs = vec![
+        dep.spawn(Role::Scheduler),
+        dep.spawn(Role::Scheduler),
+        dep.spawn(Role::Worker),
+        dep.spawn(Role::Worker),
+    ];
+    let expected = 2 * STORES as usize; // inventory and business; no Ads authorization
+    let tasks = wait_until(
+        "every store's scheduled syncs finish",
+        Duration::from_secs(150),
+        &mut procs,
+        || async {
+            let tasks = dep.tasks().await;
+            (tasks.len() >= expected && tasks.iter().all(|t| !t.status.is_active())).then_some(tasks)
+        },
+    )
+    .await;
+    let finished_by: Vec<usize> = procs
+        .iter()
+        .filter(|p| p.role == Role::Worker)
+        .map(|p| p.log_lines_with("sync succeeded"))
+        .collect();
+    drop(procs);
+    assert!(
+        finished_by.iter().all(|&n| n > 0),
+        "both workers finished tasks: {finished_by:?}"
+    );
+
+    let mut per_store_kind: BTreeMap<(i64, SyncKind), usize> = BTreeMap::new();
+    for t in &tasks {
+        assert_eq!(t.trigger, Trigger::Scheduled, "{t:?}");
+        assert_eq!(t.status, amzsync_domain::TaskStatus::Success, "{t:?}");
+        *per_store_kind.entry((t.store_id.0, t.sync_type)).or_default() += 1;
+    }
+    assert_eq!(tasks.len(), expected, "one task per store and kind");
+    assert!(
+        per_store_kind.values().all(|&n| n == 1),
+        "each tick enqueued once: {per_store_kind:?}"
+    );
+
+    let mut checked = Checked::default();
+    for c in &dep.stores {
+        let mine: Vec<_> = tasks.iter().filter(|t| t.store_id == c.store.id).collect();
+        let units: i64 = mine.iter().map(|t| i64::from(t.progress_total)).sum();
+        let created = dep.sim.stats(&c.seller_id, Operation::CreateReport).calls;
+        assert_eq!(
+            created,
+            u64::try_from(units).unwrap(),
+            "{}: one createReport per unit, so no task ran twice at once",
+            c.seller_id
+        );
+        assert_eq!(
+            dep.sim.stats(&c.seller_id, Operation::Token).calls,
+            1,
+            "{}: one LWA refresh for all processes within the token's hour",
+            c.seller_id
+        );
+        for t in mine {
+            checked += check(&dep, t).await;
+        }
+    }
+    assert_eq!(checked.mismatches, 0);
+    assert!(
+        dep.violations().is_empty(),
+        "usage plans exceeded: {:?}",
+        dep.violations()
+    );
+    eprintln!(
+        "scale-out: {} stores, {} tasks (finished per worker: {finished_by:?}), {} rows checked, {} mismatches",
+        STORES,
+        tasks.len(),
+        checked.rows,
+        checked.mismatches
+    );
+}
