@@ -114,24 +114,31 @@ impl World {
         sim_config: SimConfig,
         settings: SyncSettings,
     ) -> World {
+        let sim = Arc::new(
+            Simulator::start_local(pinned(sim_config))
+                .await
+                .expect("the simulator starts on port 0"),
+        );
+        Self::on(test_db, queue_on, sim, &[(US, 12), (CA, 5)], settings).await
+    }
+
+    /// A world on a simulator already started (see [`pinned`]), whose store
+    /// is a seller with `marketplaces` (id, SKU count), the first primary.
+    pub async fn on(
+        test_db: TestDb,
+        queue_on: QueueOn,
+        sim: Arc<Simulator>,
+        marketplaces: &[(&str, u32)],
+        settings: SyncSettings,
+    ) -> World {
         // reqwest is built without a TLS provider choice (STACK.md P2).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = Arc::new(
-            Simulator::start_local(SimConfig {
-                start: Some(
-                    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
-                        .single()
-                        .expect("valid instant"),
-                ),
-                restatement_days: 0,
-                ..sim_config
-            })
-            .await
-            .expect("the simulator starts on port 0"),
-        );
-        let credentials = sim
-            .add_seller(Seller::new(SELLER).marketplace(US, 12).marketplace(CA, 5))
-            .expect("known marketplaces are accepted");
+        let seller = marketplaces
+            .iter()
+            .fold(Seller::new(SELLER), |seller, &(id, skus)| {
+                seller.marketplace(id, skus)
+            });
+        let credentials = sim.add_seller(seller).expect("known marketplaces are accepted");
         let clock = SimClock(Arc::clone(&sim));
         let db = test_db.db.clone().with_clock(Arc::new(clock.clone()));
         let redis = matches!(queue_on, QueueOn::Redis).then(|| RedisNamespace::new("sync"));
@@ -161,10 +168,10 @@ impl World {
                 user_id: user.id,
                 store_name: "Sync test store".into(),
                 region: Region::Na,
-                marketplaces: vec![
-                    Marketplace::by_id(US).expect("US is known"),
-                    Marketplace::by_id(CA).expect("CA is known"),
-                ],
+                marketplaces: marketplaces
+                    .iter()
+                    .map(|&(id, _)| Marketplace::by_id(id).expect("a known marketplace"))
+                    .collect(),
                 seller_id: SELLER.into(),
                 sp_api_refresh_token: SecretString::from(credentials.refresh_token.clone()),
                 advertising_api_refresh_token: Some(SecretString::from(
@@ -292,6 +299,20 @@ impl World {
             .expect("the worker task does not panic")
             .expect("the worker stops cleanly");
         task
+    }
+}
+
+/// `config` with the clock pinned to a fixed instant and restatement off, so
+/// ground truth is the same whenever it is read.
+pub fn pinned(config: SimConfig) -> SimConfig {
+    SimConfig {
+        start: Some(
+            Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+                .single()
+                .expect("valid instant"),
+        ),
+        restatement_days: 0,
+        ..config
     }
 }
 
