@@ -365,9 +365,7 @@ impl Client {
                 .limiter
                 .reserve(key, max_wait)
                 .await
-                .map_err(|WaitTooLong { wait }| Error::Throttled {
-                    retry_after: Some(wait),
-                })?;
+                .map_err(|WaitTooLong { wait }| Error::Paced { wait })?;
             if !wait.is_zero() {
                 tracing::debug!(
                     operation = key.operation.name(),

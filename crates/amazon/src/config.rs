@@ -102,8 +102,8 @@ pub struct Config {
     /// In-call retries of throttled, failed and timed-out calls.
     pub retry: RetryPolicy,
     /// The longest a call waits for a rate-limit permit (or sleeps after a 429)
-    /// before returning [`crate::Error::Throttled`] so the caller can reschedule
-    /// instead of holding a worker.
+    /// before returning [`crate::Error::Paced`] ([`crate::Error::Throttled`]
+    /// after a 429) so the caller can reschedule instead of holding a worker.
     pub max_permit_wait: Duration,
     /// Access tokens are refreshed this long before they expire; Amazon's own
     /// SDK uses 60 s (PROTOCOL.md §1.3).

@@ -25,6 +25,15 @@ pub enum Error {
         /// How long to wait before the next attempt, when known.
         retry_after: Option<Duration>,
     },
+    /// The local rate limiter would have had to wait longer than
+    /// [`crate::Config::max_permit_wait`] for a permit: nothing was sent to
+    /// Amazon. Pacing, not a fault: call again after `wait`, when the usage
+    /// plan has a permit.
+    #[error("paced by the usage plan (next permit in {wait:?})")]
+    Paced {
+        /// How long until the usage plan has a permit.
+        wait: Duration,
+    },
     /// Login with Amazon refused the grant for good (`invalid_grant`: the seller
     /// revoked it; `invalid_client`: our app credentials are wrong or expired).
     /// Never retried: pause the store until it is re-authorized.
@@ -126,6 +135,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Throttled { .. }
+            | Error::Paced { .. }
             | Error::Server { .. }
             | Error::Transport(_)
             | Error::Timeout
@@ -140,6 +150,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Throttled { retry_after } => *retry_after,
+            Error::Paced { wait } => Some(*wait),
             _ => None,
         }
     }

@@ -30,6 +30,7 @@ use std::time::Instant;
 
 use amzsync_db::{Cipher, Db, InventoryRow, NewStore, Snapshots};
 use amzsync_domain::{Marketplace, Region, StoreId};
+use amzsync_test_support::proc_stats::{cpu_secs, peak_rss_kb, reset_peak_rss};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::FutureExt as _;
 use secrecy::SecretString;
@@ -275,30 +276,6 @@ impl Phase {
     fn rate(&self) -> f64 {
         self.rows as f64 / self.secs
     }
-}
-
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Resets VmHWM to the current RSS (Linux 4.0+), so a phase's peak is its own
-/// rather than the largest of everything before it.
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// CPU seconds (user + system) process `pid` has used; `/proc` counts in
-/// USER_HZ, which Linux fixes at 100 for this interface.
-fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let path = pid.map_or_else(|| "/proc/self/stat".to_owned(), |p| format!("/proc/{p}/stat"));
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the command name, which may itself contain spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
 }
 
 /// The PostgreSQL server processes serving the bench database, with their CPU

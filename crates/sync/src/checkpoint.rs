@@ -139,6 +139,13 @@ pub struct Unit {
     /// Amazon's report id, once requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_id: Option<String>,
+    /// Whether a request for this unit's report may have reached Amazon: set
+    /// (and saved) before the request, so a delivery that died between the
+    /// request and saving the report id looks for that report instead of
+    /// making a second one. A unit never sent skips the look (`getReports`
+    /// has the tightest usage plan of all, 10 and then one per 45 s).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sent: bool,
     /// Rows stored.
     #[serde(default)]
     pub rows: i64,
@@ -172,6 +179,7 @@ impl Unit {
             report: None,
             state: UnitState::Planned,
             report_id: None,
+            sent: false,
             rows: 0,
             failed: 0,
         }

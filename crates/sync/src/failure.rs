@@ -14,6 +14,9 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     /// Amazon's (or the rate limiter's) wait, when it said.
     pub(crate) retry_after: Option<Duration>,
+    /// Whether only our usage-plan accounting refused the call: nothing was
+    /// sent, so it is no sign of a fault and spends no attempt.
+    pub(crate) paced: bool,
 }
 
 impl Failure {
@@ -22,6 +25,7 @@ impl Failure {
             class,
             message: message.into(),
             retry_after: None,
+            paced: false,
         }
     }
 
@@ -31,7 +35,7 @@ impl Failure {
         let class = match error {
             AmazonError::Unauthorized { .. } => ErrorClass::Unauthorized,
             AmazonError::Forbidden { .. } => ErrorClass::Forbidden,
-            AmazonError::Throttled { .. } => ErrorClass::Throttled,
+            AmazonError::Throttled { .. } | AmazonError::Paced { .. } => ErrorClass::Throttled,
             AmazonError::ReportFatal { .. } => ErrorClass::ReportFatal,
             AmazonError::InvalidInput { .. } => ErrorClass::InvalidInput,
             // A truncated or cut download is fetched again; a document that
@@ -47,6 +51,7 @@ impl Failure {
             class,
             message: format!("{doing}: {}", describe(error)),
             retry_after: error.retry_after(),
+            paced: matches!(error, AmazonError::Paced { .. }),
         }
     }
 

@@ -22,7 +22,7 @@ pub struct AmazonSettings {
     /// Network timeouts of every call.
     pub timeouts: Timeouts,
     /// The longest a call may wait for a rate-limit permit before it gives up
-    /// with `Throttled` so the job is rescheduled instead of holding a worker.
+    /// as paced, so the task is rescheduled instead of holding a worker.
     pub max_permit_wait: Duration,
 }
 
@@ -32,7 +32,11 @@ impl Default for AmazonSettings {
             lwa_app: None,
             endpoints: HashMap::new(),
             timeouts: Timeouts::default(),
-            max_permit_wait: Duration::from_secs(90),
+            // Short: a worker sleeps for a permit only briefly. A longer wait
+            // (a report request beyond createReport's burst is a minute away)
+            // reschedules the task, which meanwhile polls and downloads its
+            // other reports instead of holding the worker.
+            max_permit_wait: Duration::from_secs(10),
         }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod builders;
+pub mod proc_stats;
 mod redis_namespace;
 mod test_db;
 

@@ -65,7 +65,7 @@ async fn throttling_beyond_the_retry_budget_is_returned_as_throttled() {
 }
 
 #[tokio::test]
-async fn a_permit_wait_beyond_the_threshold_is_returned_instead_of_slept() {
+async fn a_permit_wait_beyond_the_threshold_is_returned_as_paced_instead_of_slept() {
     let t = TestWorld::with(
         SimConfig::default(),
         |mut config| {
@@ -85,6 +85,7 @@ async fn a_permit_wait_beyond_the_threshold_is_returned_instead_of_slept() {
     let result = t.reports().get_reports(&any_myi()).await;
 
     // getReports refills at 0.0222/s: the next permit is ~46 s away.
+    assert!(matches!(result, Err(Error::Paced { .. })), "{result:?}");
     let retry_after = result.as_ref().err().and_then(Error::retry_after);
     assert!(
         retry_after.is_some_and(|wait| wait > Duration::from_secs(40) && wait < Duration::from_secs(50)),

@@ -111,13 +111,15 @@ impl World {
     /// A world whose simulator restates the last `days` days as its clock
     /// moves (Sales & Traffic), so ground truth depends on when it is read.
     pub async fn restating(test_db: TestDb, days: u32) -> World {
-        Self::build(
+        let config = SimConfig {
+            restatement_days: days,
+            ..pinned(SimConfig::default())
+        };
+        Self::on(
             test_db,
             QueueOn::Database,
-            SimConfig {
-                restatement_days: days,
-                ..SimConfig::default()
-            },
+            start_sim(config).await,
+            &[(US, 12), (CA, 5)],
             SyncSettings::default(),
         )
         .await
@@ -130,41 +132,27 @@ impl World {
         sim_config: SimConfig,
         settings: SyncSettings,
     ) -> World {
-        Self::build(
-            test_db,
-            queue_on,
-            SimConfig {
-                restatement_days: 0,
-                ..sim_config
-            },
-            settings,
-        )
-        .await
+        let sim = start_sim(pinned(sim_config)).await;
+        Self::on(test_db, queue_on, sim, &[(US, 12), (CA, 5)], settings).await
     }
 
-    async fn build(
+    /// A world on a simulator already started (see [`pinned`]), whose store
+    /// is a seller with `marketplaces` (id, SKU count), the first primary.
+    pub async fn on(
         test_db: TestDb,
         queue_on: QueueOn,
-        sim_config: SimConfig,
+        sim: Arc<Simulator>,
+        marketplaces: &[(&str, u32)],
         settings: SyncSettings,
     ) -> World {
         // reqwest is built without a TLS provider choice (STACK.md P2).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = Arc::new(
-            Simulator::start_local(SimConfig {
-                start: Some(
-                    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
-                        .single()
-                        .expect("valid instant"),
-                ),
-                ..sim_config
-            })
-            .await
-            .expect("the simulator starts on port 0"),
-        );
-        let credentials = sim
-            .add_seller(Seller::new(SELLER).marketplace(US, 12).marketplace(CA, 5))
-            .expect("known marketplaces are accepted");
+        let seller = marketplaces
+            .iter()
+            .fold(Seller::new(SELLER), |seller, &(id, skus)| {
+                seller.marketplace(id, skus)
+            });
+        let credentials = sim.add_seller(seller).expect("known marketplaces are accepted");
         let clock = SimClock(Arc::clone(&sim));
         let db = test_db.db.clone().with_clock(Arc::new(clock.clone()));
         let redis = matches!(queue_on, QueueOn::Redis).then(|| RedisNamespace::new("sync"));
@@ -194,10 +182,10 @@ impl World {
                 user_id: user.id,
                 store_name: "Sync test store".into(),
                 region: Region::Na,
-                marketplaces: vec![
-                    Marketplace::by_id(US).expect("US is known"),
-                    Marketplace::by_id(CA).expect("CA is known"),
-                ],
+                marketplaces: marketplaces
+                    .iter()
+                    .map(|&(id, _)| Marketplace::by_id(id).expect("a known marketplace"))
+                    .collect(),
                 seller_id: SELLER.into(),
                 sp_api_refresh_token: SecretString::from(credentials.refresh_token.clone()),
                 advertising_api_refresh_token: Some(SecretString::from(
@@ -327,6 +315,28 @@ impl World {
             .expect("the worker task does not panic")
             .expect("the worker stops cleanly");
         task
+    }
+}
+
+async fn start_sim(config: SimConfig) -> Arc<Simulator> {
+    Arc::new(
+        Simulator::start_local(config)
+            .await
+            .expect("the simulator starts on port 0"),
+    )
+}
+
+/// `config` with the clock pinned to a fixed instant and restatement off, so
+/// ground truth is the same whenever it is read.
+pub fn pinned(config: SimConfig) -> SimConfig {
+    SimConfig {
+        start: Some(
+            Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+                .single()
+                .expect("valid instant"),
+        ),
+        restatement_days: 0,
+        ..config
     }
 }
 

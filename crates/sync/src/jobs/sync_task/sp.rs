@@ -26,11 +26,15 @@ pub(super) async fn request(
     reports: &Reports<'_>,
     kind: SyncKind,
     unit: &Unit,
-    reuse_within: std::time::Duration,
+    reuse_within: Option<std::time::Duration>,
 ) -> Result<String, AmazonError> {
-    let requested = reports
-        .request_report(&specification(kind, unit), reuse_within)
-        .await?;
+    let specification = specification(kind, unit);
+    let Some(reuse_within) = reuse_within else {
+        let report_id = reports.create_report(&specification).await?;
+        tracing::debug!(unit = %unit.label(), %report_id, "report requested");
+        return Ok(report_id);
+    };
+    let requested = reports.request_report(&specification, reuse_within).await?;
     tracing::debug!(unit = %unit.label(), report_id = %requested.report_id, reused = requested.reused, "report requested");
     Ok(requested.report_id)
 }
