@@ -161,6 +161,8 @@ impl Deployment {
                     advertising_api_refresh_token: None,
                     sp_api_client_id: None,
                     sp_api_client_secret: None,
+                    business_lookback_days: None,
+                    ads_lookback_days: None,
                 })
                 .await
                 .expect("creating a store");
