@@ -93,6 +93,9 @@ pub struct SyncConfig {
     pub retry_delay_seconds: u64,
     /// Seconds between polls of a report that is not ready.
     pub poll_delay_seconds: u64,
+    /// Seconds a task may be overdue for its job before the scheduler's
+    /// reconciler enqueues another (a lost enqueue on Redis, a lost follow-up).
+    pub reconcile_grace_seconds: u64,
     /// Days rows stay in the live tables before moving to the archive (FR-9).
     pub retention_days: u32,
     /// Webhook that receives alerts (failed task, store needing
@@ -115,6 +118,7 @@ impl Default for SyncConfig {
             retries: 3,
             retry_delay_seconds: 300,
             poll_delay_seconds: 60,
+            reconcile_grace_seconds: 600,
             retention_days: 90,
             alert_webhook_url: None,
             stale_after_hours: 36,
@@ -261,6 +265,9 @@ impl Config {
             if !matches!(parsed.scheme(), "http" | "https") {
                 bail!("invalid configuration: sync.alert_webhook_url must be an http(s) URL");
             }
+        }
+        if sync.reconcile_grace_seconds == 0 {
+            bail!("invalid configuration: sync.reconcile_grace_seconds must be at least 1");
         }
         if sync.retention_days < 32 {
             // Business and advertising re-pull up to 30 days; archiving inside
@@ -458,6 +465,11 @@ mod tests {
                 "sync.alert_webhook_url",
             ),
             ("AMZSYNC_SYNC__RETENTION_DAYS", "10", "sync.retention_days"),
+            (
+                "AMZSYNC_SYNC__RECONCILE_GRACE_SECONDS",
+                "0",
+                "sync.reconcile_grace_seconds",
+            ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),
         ] {
             Jail::expect_with(|jail| {

@@ -153,6 +153,7 @@ fn sync_settings(config: &Config) -> SyncSettings {
         retries: s.retries,
         retry_delay: Duration::from_secs(s.retry_delay_seconds),
         poll_delay: Duration::from_secs(s.poll_delay_seconds),
+        reconcile_grace: Duration::from_secs(s.reconcile_grace_seconds),
         schedule: ScheduleSettings {
             time_zone: s.time_zone.clone(),
             inventory: s.inventory_cron.clone(),

@@ -18,6 +18,7 @@ mod verify;
 
 // The queue's jobs (one file each) and the scheduler role.
 mod jobs;
+mod reconciler;
 mod scheduler;
 
 // Shared limits (FR-8), archival (FR-9), alerts and metrics (FR-10).
@@ -35,6 +36,7 @@ pub use error::{Error, TriggerError};
 pub use housekeeping::{HousekeepingReport, HousekeepingSettings};
 pub use redis_limiter::{RedisRateLimiter, Reservation};
 pub use redis_tokens::RedisTokenCache;
+pub use reconciler::ReconcileReport;
 pub use scheduler::TickReport;
 pub use settings::{AmazonSettings, ScheduleSettings, SyncSettings};
 pub use verify::{CheckOutcome, Verification, VerifiedProfile};

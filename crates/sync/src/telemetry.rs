@@ -31,6 +31,9 @@ pub const AMAZON_CALLS: &str = "amzsync_amazon_calls_total";
 pub const PERMITS: &str = "amzsync_amazon_permits_total";
 /// Counter: throttling by Amazon (429) or by our own limiter (`operation`).
 pub const THROTTLES: &str = "amzsync_amazon_throttles_total";
+/// Counter: sync tasks the reconciler enqueued a job for, because none came
+/// (`status` of the task: `pending`, `running`).
+pub const RECONCILED: &str = "amzsync_sync_tasks_reconciled_total";
 /// Gauge: jobs in the queue (`queue`, `state`: `pending`, `scheduled`, `running`).
 pub const QUEUE_DEPTH: &str = "amzsync_queue_jobs";
 /// Gauge: seconds the oldest due job has waited (`queue`); 0 when none waits.
@@ -56,6 +59,10 @@ pub fn describe() {
         THROTTLES,
         "Throttling by Amazon or the shared limiter, by operation."
     );
+    describe_counter!(
+        RECONCILED,
+        "Sync tasks re-rung by the reconciler because no job came for them, by status."
+    );
     describe_gauge!(QUEUE_DEPTH, "Jobs in the queue, by state.");
     describe_gauge!(QUEUE_OLDEST, Unit::Seconds, "Age of the oldest due job.");
     describe_counter!(ARCHIVED_ROWS, "Rows moved to the archive tables, by table.");
@@ -80,6 +87,11 @@ pub fn amazon_call(operation: &'static str, outcome: &'static str) {
 /// Amazon (or the limiter) throttled a call of `operation`.
 pub fn throttled(operation: &'static str) {
     metrics::counter!(THROTTLES, "operation" => operation).increment(1);
+}
+
+/// The reconciler enqueued a job for a stranded task in `status`.
+pub fn reconciled(status: &'static str) {
+    metrics::counter!(RECONCILED, "status" => status).increment(1);
 }
 
 /// The queue's depth as sampled.

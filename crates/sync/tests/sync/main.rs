@@ -11,6 +11,7 @@ mod commits;
 mod faults;
 mod inventory;
 mod queues;
+mod reconciler;
 mod scheduler;
 mod triggers;
 mod verify;
