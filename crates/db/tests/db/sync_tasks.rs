@@ -693,11 +693,19 @@ async fn stranded_tasks_are_pending_past_due_or_running_past_their_lease(t: Test
     // Running, its lease until 00:05.
     let leased = task(store.id, SyncKind::Business, 2);
     tasks.create(&leased).await.unwrap();
-    tasks.claim(leased.id, "w", clock.now_plus(5)).await.unwrap().unwrap();
+    tasks
+        .claim(leased.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
     // Pending, retrying at 00:30.
     let backoff = task(store.id, SyncKind::Advertising, 3);
     tasks.create(&backoff).await.unwrap();
-    tasks.claim(backoff.id, "w", clock.now_plus(5)).await.unwrap().unwrap();
+    tasks
+        .claim(backoff.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
     tasks
         .schedule_retry(backoff.id, ErrorClass::Transient, "timeout", clock.now_plus(30))
         .await
@@ -706,10 +714,18 @@ async fn stranded_tasks_are_pending_past_due_or_running_past_their_lease(t: Test
     let other = create_store(&db, ann.id, "ASELLERTWO").await;
     let done = task(other.id, SyncKind::Inventory, 4);
     tasks.create(&done).await.unwrap();
-    tasks.claim(done.id, "w", clock.now_plus(5)).await.unwrap().unwrap();
+    tasks
+        .claim(done.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
     tasks.succeed(done.id, 1, 0).await.unwrap();
 
-    assert_eq!(stranded(clock.now()).await, Vec::<SyncTaskId>::new(), "all within grace");
+    assert_eq!(
+        stranded(clock.now()).await,
+        Vec::<SyncTaskId>::new(),
+        "all within grace"
+    );
     clock.advance(Duration::minutes(10));
     assert_eq!(stranded(clock.now()).await, vec![fresh.id], "due 10 minutes ago");
     clock.advance(Duration::minutes(5));
@@ -725,9 +741,6 @@ async fn stranded_tasks_are_pending_past_due_or_running_past_their_lease(t: Test
         "the retry is due in 1 minute and its grace has not passed"
     );
     clock.advance(Duration::minutes(10));
-    assert_eq!(
-        stranded(clock.now()).await,
-        vec![fresh.id, leased.id, backoff.id]
-    );
+    assert_eq!(stranded(clock.now()).await, vec![fresh.id, leased.id, backoff.id]);
     assert_eq!(tasks.stranded(clock.now(), 2).await.unwrap().len(), 2, "limited");
 }

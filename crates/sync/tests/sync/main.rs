@@ -6,6 +6,7 @@
 mod harness;
 
 mod advertising;
+mod amazon_calls;
 mod business;
 mod commits;
 mod faults;

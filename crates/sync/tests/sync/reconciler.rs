@@ -37,15 +37,8 @@ fn grace(world: &World) -> Duration {
 /// commit failed (Redis away for a moment, the process dying in between).
 async fn task_without_job(world: &World) -> SyncTask {
     let now = world.sim.now();
-    let window = plan::window(
-        SyncKind::Inventory,
-        US,
-        None,
-        now,
-        true,
-        world.engine.settings(),
-    )
-    .expect("today's inventory window");
+    let window = plan::window(SyncKind::Inventory, US, None, now, true, world.engine.settings())
+        .expect("today's inventory window");
     let ms = u64::try_from(now.timestamp_millis()).expect("after 1970");
     world
         .db
@@ -104,7 +97,11 @@ async fn a_task_committed_without_its_job_is_done_after_a_reconcile_pass(world: 
     let report = reconcile(&world).await;
     assert_eq!((report.stranded, report.rung, report.duplicates), (1, 1, 0));
     // A second scheduler (or the next pass) rings the same stranding once.
-    let again = world.second_engine().reconcile(world.sim.now()).await.expect("a pass");
+    let again = world
+        .second_engine()
+        .reconcile(world.sim.now())
+        .await
+        .expect("a pass");
     assert_eq!((again.stranded, again.rung, again.duplicates), (1, 0, 1));
 
     let task = run_until_settled(&world, task.id).await;
@@ -134,7 +131,11 @@ async fn a_task_in_retry_backoff_is_not_rung_early(world: World) {
     // An attempt that failed transiently: back to pending until the delay.
     let tasks = world.db.sync_tasks();
     let lease = world.sim.now() + TimeDelta::minutes(5);
-    tasks.claim(task.id, "w", lease).await.expect("claim").expect("claimed");
+    tasks
+        .claim(task.id, "w", lease)
+        .await
+        .expect("claim")
+        .expect("claimed");
     let retry_delay = world.engine.settings().retry_delay;
     let retry_at = world.sim.now() + TimeDelta::from_std(retry_delay).expect("a small delay");
     tasks
@@ -142,10 +143,16 @@ async fn a_task_in_retry_backoff_is_not_rung_early(world: World) {
         .await
         .expect("scheduling the retry");
 
-    world.clock.advance(retry_delay + grace(&world) - Duration::from_secs(1));
+    world
+        .clock
+        .advance(retry_delay + grace(&world) - Duration::from_secs(1));
     assert_eq!(reconcile(&world).await, ReconcileReport::default());
     world.clock.advance(Duration::from_secs(1));
-    assert_eq!(reconcile(&world).await.rung, 1, "due for a grace, and no job came");
+    assert_eq!(
+        reconcile(&world).await.rung,
+        1,
+        "due for a grace, and no job came"
+    );
 
     let task = run_until_settled(&world, task.id).await;
     assert_success(&task);
@@ -192,7 +199,11 @@ async fn an_early_delivery_waits_for_the_retry_delay() {
     let task = task_without_job(&world).await;
     let tasks = world.db.sync_tasks();
     let lease = world.sim.now() + TimeDelta::minutes(5);
-    tasks.claim(task.id, "w", lease).await.expect("claim").expect("claimed");
+    tasks
+        .claim(task.id, "w", lease)
+        .await
+        .expect("claim")
+        .expect("claimed");
     let retry_at = world.sim.now() + TimeDelta::minutes(5);
     tasks
         .schedule_retry(task.id, ErrorClass::Transient, "503 from Amazon", retry_at)
