@@ -35,6 +35,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where `serve` and `api` listen for HTTP (`AMZSYNC_LISTEN`).
     pub listen: String,
+    /// Where a long-running process (`worker`, `scheduler`, also `serve`
+    /// and `api`) serves only `/healthz`, `/readyz` and `/metrics`
+    /// (`AMZSYNC_METRICS_LISTEN`); unset: nowhere but `listen`.
+    pub metrics_listen: Option<String>,
     /// Where sync jobs queue: `database` (the same SQLite file or PostgreSQL
     /// database as the data; the task and its job commit together) or `redis`.
     pub queue: QueueKind,
@@ -150,6 +154,7 @@ impl Default for Config {
             encryption_key_file: None,
             log_format: LogFormat::Text,
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             queue: QueueKind::Database,
             redis_url: None,
             redis_namespace: "amzsync".into(),
@@ -225,6 +230,13 @@ impl Config {
             bail!(
                 "invalid configuration: listen must be an address like 127.0.0.1:8080 (got {:?})",
                 self.listen
+            );
+        }
+        if let Some(address) = &self.metrics_listen
+            && address.parse::<std::net::SocketAddr>().is_err()
+        {
+            bail!(
+                "invalid configuration: metrics_listen must be an address like 127.0.0.1:9100 (got {address:?})"
             );
         }
         match (&self.queue, &self.redis_url) {
@@ -457,6 +469,7 @@ mod tests {
             ("AMZSYNC_SYNC__TIME_ZONE", "Mars/Olympus", "sync."),
             ("AMZSYNC_QUEUE", "rabbit", "queue"),
             ("AMZSYNC_LISTEN", "localhost", "listen"),
+            ("AMZSYNC_METRICS_LISTEN", "9100", "metrics_listen"),
             ("AMZSYNC_AMAZON__ENDPOINT", "not a url", "amazon.endpoint"),
             ("AMZSYNC_AMAZON__LWA_CLIENT_ID", "x", "lwa_client_secret"),
             (
