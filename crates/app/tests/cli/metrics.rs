@@ -1,10 +1,12 @@
 //! `amzsync worker` and `amzsync scheduler` serve `/healthz`, `/readyz` and
 //! `/metrics` on `metrics_listen`, and nothing else there.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
+use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 /// Kills the child when the test ends, whatever happens.
 struct Running(Child);
@@ -19,15 +21,12 @@ impl Drop for Running {
 /// Long enough for a slow CI machine to migrate and start.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn get(address: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+async fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
+    stream.read_to_string(&mut reply).await.unwrap();
     reply
 }
 
@@ -73,10 +72,10 @@ fn start(dir: &std::path::Path, role: &str) -> (Running, String) {
 }
 
 /// Scrapes `/metrics` until `holds` accepts it, failing at [`DEADLINE`].
-fn scrape_until(address: &str, holds: impl Fn(&str) -> bool) -> String {
+async fn scrape_until(address: &str, holds: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     loop {
-        let reply = get(address, "/metrics");
+        let reply = get(address, "/metrics").await;
         if holds(&reply) {
             return reply;
         }
@@ -84,21 +83,21 @@ fn scrape_until(address: &str, holds: impl Fn(&str) -> bool) -> String {
             started.elapsed() < DEADLINE,
             "never true within {DEADLINE:?}:\n{reply}"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-#[test]
-fn a_scheduler_process_serves_its_metrics() {
+#[tokio::test]
+async fn a_scheduler_process_serves_its_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let (_running, address) = start(dir.path(), "scheduler");
 
-    let health = get(&address, "/healthz");
+    let health = get(&address, "/healthz").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert!(get(&address, "/readyz").starts_with("HTTP/1.1 200"));
+    assert!(get(&address, "/readyz").await.starts_with("HTTP/1.1 200"));
     // The scheduler samples the queue on its first pass (which also enqueues
     // the archival caught up from the last day, so the depth is not 0).
-    let metrics = scrape_until(&address, |m| m.contains("amzsync_queue_jobs{"));
+    let metrics = scrape_until(&address, |m| m.contains("amzsync_queue_jobs{")).await;
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
     assert!(metrics.contains("text/plain"), "{metrics}");
     assert!(
@@ -110,20 +109,24 @@ fn a_scheduler_process_serves_its_metrics() {
         "described: {metrics}"
     );
     // Only the operations endpoints: no API, no dashboard on this port.
-    assert!(get(&address, "/api/v1/amazon/stores").starts_with("HTTP/1.1 404"));
-    assert!(get(&address, "/").starts_with("HTTP/1.1 404"));
+    assert!(
+        get(&address, "/api/v1/amazon/stores")
+            .await
+            .starts_with("HTTP/1.1 404")
+    );
+    assert!(get(&address, "/").await.starts_with("HTTP/1.1 404"));
 }
 
-#[test]
-fn a_worker_process_serves_its_metrics() {
+#[tokio::test]
+async fn a_worker_process_serves_its_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let (_running, address) = start(dir.path(), "worker");
 
-    let health = get(&address, "/healthz");
+    let health = get(&address, "/healthz").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     // The scrape itself is a request, counted by the next one.
-    get(&address, "/metrics");
-    let metrics = scrape_until(&address, |m| m.contains("http_requests_total{"));
+    get(&address, "/metrics").await;
+    let metrics = scrape_until(&address, |m| m.contains("http_requests_total{")).await;
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
     assert!(
         metrics.contains(r#"http_requests_total{method="GET",route="/metrics",status="200"}"#),
