@@ -19,6 +19,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{self, Config};
 use crate::error::Error;
 use crate::lwa::{InProcessTokenCache, TokenCache, TokenProvider};
+use crate::observe::{CallObserver, CallOutcome, DOWNLOAD_DOCUMENT};
 use crate::sp::SellingPartner;
 use crate::sp::inventory::Inventory;
 use crate::sp::reports::Reports;
@@ -39,6 +40,7 @@ struct Inner {
     tokens: TokenProvider,
     limiter: Arc<dyn RateLimiter>,
     clock: Arc<dyn Clock>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 /// Builds a [`Client`] with other parts than the defaults: a shared token cache
@@ -49,9 +51,17 @@ pub struct ClientBuilder {
     clock: Option<Arc<dyn Clock>>,
     token_cache: Option<Arc<dyn TokenCache>>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl ClientBuilder {
+    /// Told how every HTTP call to Amazon ended (for metrics); none by default.
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// The clock for token expiry, permits and backoff ([`SystemClock`] by default).
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -118,6 +128,7 @@ impl ClientBuilder {
                 tokens,
                 limiter,
                 clock,
+                observer: self.observer,
             }),
         })
     }
@@ -227,6 +238,7 @@ impl Client {
             clock: None,
             token_cache: None,
             limiter: None,
+            observer: None,
         }
     }
 
@@ -261,6 +273,12 @@ impl Client {
 
     pub(crate) fn clock(&self) -> &dyn Clock {
         self.inner.clock.as_ref()
+    }
+
+    fn observe(&self, operation: &'static str, outcome: CallOutcome) {
+        if let Some(observer) = &self.inner.observer {
+            observer.observe(operation, outcome);
+        }
     }
 
     /// Sends an SP-API call and decodes its JSON answer.
@@ -417,6 +435,7 @@ impl Client {
             let response = match builder.send().await {
                 Ok(response) => response,
                 Err(e) => {
+                    self.observe(key.operation.name(), CallOutcome::Transient);
                     // A connection never made means Amazon never saw the request.
                     let repeatable = call.idempotent || e.is_connect();
                     failures += 1;
@@ -430,6 +449,7 @@ impl Client {
             };
 
             let status = response.status();
+            self.observe(key.operation.name(), CallOutcome::from_status(status));
             if let Some(rate) = response
                 .headers()
                 .get("x-amzn-ratelimit-limit")
@@ -520,7 +540,15 @@ impl Client {
         let retry = self.inner.config.retry;
         let mut failures = 0;
         loop {
-            let error = match self.http().get(url).send().await {
+            let sent = self.http().get(url).send().await;
+            self.observe(
+                DOWNLOAD_DOCUMENT,
+                match &sent {
+                    Ok(response) => CallOutcome::from_status(response.status()),
+                    Err(_) => CallOutcome::Transient,
+                },
+            );
+            let error = match sent {
                 Ok(response) if response.status().is_success() => return Ok(Some(response)),
                 Ok(response) if response.status() == StatusCode::FORBIDDEN => return Ok(None),
                 Ok(response) if response.status() == StatusCode::NOT_FOUND => return Err(Error::NotFound),

@@ -9,6 +9,7 @@ mod error;
 
 // Cross-cutting policies of every call: tokens, quotas, retries.
 pub mod lwa;
+pub mod observe;
 pub mod retry;
 pub mod throttle;
 

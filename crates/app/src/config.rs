@@ -35,6 +35,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where `serve` and `api` listen for HTTP (`AMZSYNC_LISTEN`).
     pub listen: String,
+    /// Where a long-running process (`worker`, `scheduler`, also `serve`
+    /// and `api`) serves only `/healthz`, `/readyz` and `/metrics`
+    /// (`AMZSYNC_METRICS_LISTEN`); unset: nowhere but `listen`.
+    pub metrics_listen: Option<String>,
     /// Where sync jobs queue: `database` (the same SQLite file or PostgreSQL
     /// database as the data; the task and its job commit together) or `redis`.
     pub queue: QueueKind,
@@ -101,6 +105,9 @@ pub struct SyncConfig {
     /// worker's task is taken over after it. Must outlast one delivery's
     /// work, rate-limit waits included.
     pub lease_seconds: u64,
+    /// Seconds a task may be overdue for its job before the scheduler's
+    /// reconciler enqueues another (a lost enqueue on Redis, a lost follow-up).
+    pub reconcile_grace_seconds: u64,
     /// Days rows stay in the live tables before moving to the archive (FR-9).
     pub retention_days: u32,
     /// Webhook that receives alerts (failed task, store needing
@@ -124,6 +131,7 @@ impl Default for SyncConfig {
             retry_delay_seconds: 300,
             poll_delay_seconds: 60,
             lease_seconds: 300,
+            reconcile_grace_seconds: 600,
             retention_days: 90,
             alert_webhook_url: None,
             stale_after_hours: 36,
@@ -155,6 +163,7 @@ impl Default for Config {
             encryption_key_file: None,
             log_format: LogFormat::Text,
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             queue: QueueKind::Database,
             redis_url: None,
             redis_namespace: "amzsync".into(),
@@ -233,6 +242,13 @@ impl Config {
                 self.listen
             );
         }
+        if let Some(address) = &self.metrics_listen
+            && address.parse::<std::net::SocketAddr>().is_err()
+        {
+            bail!(
+                "invalid configuration: metrics_listen must be an address like 127.0.0.1:9100 (got {address:?})"
+            );
+        }
         match (&self.queue, &self.redis_url) {
             (QueueKind::Redis, None) => {
                 bail!("invalid configuration: redis_url is required with queue = \"redis\"")
@@ -274,6 +290,9 @@ impl Config {
             if !matches!(parsed.scheme(), "http" | "https") {
                 bail!("invalid configuration: sync.alert_webhook_url must be an http(s) URL");
             }
+        }
+        if sync.reconcile_grace_seconds == 0 {
+            bail!("invalid configuration: sync.reconcile_grace_seconds must be at least 1");
         }
         if sync.retention_days < 32 {
             // Business and advertising re-pull up to 30 days; archiving inside
@@ -479,6 +498,7 @@ mod tests {
             ("AMZSYNC_SYNC__TIME_ZONE", "Mars/Olympus", "sync."),
             ("AMZSYNC_QUEUE", "rabbit", "queue"),
             ("AMZSYNC_LISTEN", "localhost", "listen"),
+            ("AMZSYNC_METRICS_LISTEN", "9100", "metrics_listen"),
             ("AMZSYNC_AMAZON__ENDPOINT", "not a url", "amazon.endpoint"),
             ("AMZSYNC_AMAZON__LWA_CLIENT_ID", "x", "lwa_client_secret"),
             (
@@ -492,6 +512,11 @@ mod tests {
                 "AMZSYNC_WORKER_HEARTBEAT_SECONDS",
                 "0",
                 "worker_heartbeat_seconds",
+            ),
+            (
+                "AMZSYNC_SYNC__RECONCILE_GRACE_SECONDS",
+                "0",
+                "sync.reconcile_grace_seconds",
             ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),
         ] {

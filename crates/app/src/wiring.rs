@@ -154,6 +154,7 @@ fn sync_settings(config: &Config) -> SyncSettings {
         retry_delay: Duration::from_secs(s.retry_delay_seconds),
         poll_delay: Duration::from_secs(s.poll_delay_seconds),
         lease: Duration::from_secs(s.lease_seconds),
+        reconcile_grace: Duration::from_secs(s.reconcile_grace_seconds),
         schedule: ScheduleSettings {
             time_zone: s.time_zone.clone(),
             inventory: s.inventory_cron.clone(),

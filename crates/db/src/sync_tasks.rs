@@ -388,9 +388,12 @@ impl SyncTasks<'_> {
         })
     }
 
-    /// Claims a task for a worker: a pending task, or a running one whose lease
-    /// expired (its worker died). `None` when another delivery owns it or it is
-    /// finished, in which case the delivery is a no-op.
+    /// Claims a task for a worker: a pending task whose `next_attempt_at` has
+    /// come (or that has none), or a running one whose lease expired (its
+    /// worker died, or it was released until its next poll and that time has
+    /// come). `None` when another delivery owns it, it is not due yet (a
+    /// retry delay, an early or duplicate delivery) or it is finished; the
+    /// caller reads the row to tell which.
     pub async fn claim(
         &self,
         id: SyncTaskId,
@@ -402,8 +405,9 @@ impl SyncTasks<'_> {
             "UPDATE sync_tasks SET status = 'running', attempt = attempt + 1,
                 start_time = COALESCE(start_time, $1), lease_owner = $2, lease_expires_at = $3,
                 next_attempt_at = NULL, updated_at = $1
-             WHERE id = $4 AND (status = 'pending'
-                OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))",
+             WHERE id = $4
+                AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
+                  OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))",
         )
         .bind(now)
         .bind(owner)
@@ -416,6 +420,30 @@ impl SyncTasks<'_> {
             return Ok(None);
         }
         self.get(Scope::All, id).await.map(Some)
+    }
+
+    /// Active tasks nobody may be coming for, oldest first, at most `limit`:
+    /// pending ones due (`next_attempt_at`, else their last change) at or
+    /// before `due_before`, and running ones whose lease expired at or before
+    /// it. The reconciler passes `now - grace`, so a task whose job is merely
+    /// late in a busy queue is left alone for the grace period.
+    pub async fn stranded(&self, due_before: DateTime<Utc>, limit: u32) -> Result<Vec<SyncTask>> {
+        // `status IN ('pending', 'running')` is the predicate of the partial
+        // index `sync_tasks_one_active_key`, so both engines can scan that
+        // small index instead of the whole history.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sync_tasks t
+             WHERE t.status IN ('pending', 'running')
+               AND ((t.status = 'pending' AND COALESCE(t.next_attempt_at, t.updated_at) <= $1)
+                 OR (t.status = 'running' AND COALESCE(t.lease_expires_at, t.updated_at) <= $1))
+             ORDER BY t.id LIMIT $2"
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+            .bind(due_before)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(SyncTask::try_from).collect()
     }
 
     /// Records progress and the resume point while the task runs.

@@ -79,6 +79,7 @@ pub struct Options {
     pub(crate) idempotency_key: Option<String>,
     pub(crate) priority: u8,
     pub(crate) fresh_id: bool,
+    pub(crate) attempt: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +131,17 @@ impl Options {
     #[must_use]
     pub fn fresh_id(mut self) -> Self {
         self.fresh_id = true;
+        self
+    }
+
+    /// Deliver the job as attempt `attempt` (from 1) rather than the first.
+    ///
+    /// For a re-ring of work whose earlier deliveries were lost (the
+    /// reconciler): attempts live in the payload, so without this a task that
+    /// had already spent retries would get all of them again.
+    #[must_use]
+    pub fn attempt(mut self, attempt: u32) -> Self {
+        self.attempt = Some(attempt.max(1));
         self
     }
 }

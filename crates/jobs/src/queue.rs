@@ -166,7 +166,7 @@ impl Queue {
     /// re-rings tasks left pending (with [`Options::fresh_id`] and an
     /// idempotency key), so a crash between the two delays work but loses none.
     pub async fn enqueue(&self, job: &Job, options: Options) -> Result<Enqueued, Error> {
-        let (id, task) = build_task(job, 1, &options)?;
+        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options)?;
         self.push(id, task).await
     }
 
@@ -180,7 +180,7 @@ impl Queue {
         job: &Job,
         options: Options,
     ) -> Result<Enqueued, Error> {
-        let (id, task) = build_task(job, 1, &options)?;
+        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options)?;
         match (&self.store, conn.into()) {
             (Store::Sqlite(_), Connection::Sqlite(conn)) => {
                 push_sqlite(conn, &self.stored_name, id, task).await

@@ -113,6 +113,7 @@ impl Clients {
             .clock(Arc::clone(&self.clock))
             .token_cache(Arc::clone(&self.tokens))
             .rate_limiter(Arc::clone(&self.limiter))
+            .observer(Arc::new(crate::telemetry::CallMetrics))
             .build()?;
         built.insert(
             key,

@@ -31,7 +31,7 @@ pub const QUEUE: QueueName = QueueName::new("sync");
 
 /// Priority of jobs of manual triggers and retries: FR-4 "manual triggers
 /// outrank scheduled ones" (SQL queues; Redis ignores priority).
-const MANUAL_PRIORITY: u8 = 10;
+pub(crate) const MANUAL_PRIORITY: u8 = 10;
 
 /// The sync engine. Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -128,6 +128,12 @@ impl EngineBuilder {
                 message: e.to_string(),
             })?;
             schedules.push((kind, parsed));
+        }
+        if sync.reconcile_grace.is_zero() {
+            return Err(Error::Config {
+                key: "sync.reconcile_grace",
+                message: "must be longer than zero: a task's job needs time to be delivered".into(),
+            });
         }
         if sync.batch_size == 0 {
             return Err(Error::Config {
@@ -315,8 +321,8 @@ impl Engine {
         } else {
             let task = db.sync_tasks().create(&new).await.map_err(already_running)?;
             // Not atomic with the row (Redis): the task exists whatever
-            // happens here, so a failed ring is logged, not returned; a
-            // reconciler must re-ring tasks left pending (see README).
+            // happens here, so a failed ring is logged, not returned; the
+            // reconciler re-rings it after the grace (`reconciler.rs`).
             if let Err(e) = self.inner.queue.enqueue(&job, options).await {
                 tracing::warn!(task_id = %task.id, error = %e, "could not enqueue the sync job; the task stays pending");
             }

@@ -1,6 +1,7 @@
 //! What the scheduler does besides cron ticks of syncs, once per pass: queue
-//! the day's archival (FR-9), sample the queue's depth into metrics and look
-//! for stale data to alert on (FR-10). Also the engine's builder hooks for
+//! the day's archival (FR-9), re-ring tasks no job came for (the
+//! reconciler), sample the queue's depth into metrics and look for stale data
+//! to alert on (FR-10). Also the engine's builder hooks for
 //! these ([`EngineBuilder::housekeeping`], [`EngineBuilder::alerts`]) and the
 //! one-call firing points for the task handler ([`Engine::on_task_failed`] and
 //! friends).
@@ -16,6 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::alerts::{Alert, Alerts};
 use crate::engine::{Engine, EngineBuilder};
 use crate::error::Error;
+use crate::reconciler::ReconcileReport;
 
 /// Archival and monitoring settings.
 #[derive(Debug, Clone)]
@@ -101,6 +103,8 @@ impl EngineBuilder {
 pub struct HousekeepingReport {
     /// The archival tick enqueued (or found enqueued), if one fell due.
     pub archival: Option<Enqueued>,
+    /// What the reconciler did, if it could run.
+    pub reconciled: Option<ReconcileReport>,
     /// The queue's depth, if it could be read.
     pub queue: Option<Stats>,
     /// Stale-data alerts fired (`None`: no check this pass).
@@ -119,7 +123,8 @@ impl Engine {
     }
 
     /// One scheduler pass's housekeeping for the window `(after, now]`:
-    /// enqueue the archival if its daily tick fell due, sample the queue, and
+    /// enqueue the archival if its daily tick fell due, re-ring stranded
+    /// tasks ([`Engine::reconcile`]), sample the queue, and
     /// check for stale data when the check interval has passed. Failures are
     /// logged: a pass never stops the scheduler.
     pub async fn housekeeping(&self, after: DateTime<Utc>, now: DateTime<Utc>) -> HousekeepingReport {
@@ -129,6 +134,10 @@ impl Engine {
                 Ok(enqueued) => report.archival = Some(enqueued),
                 Err(error) => tracing::warn!(%error, "could not enqueue the archival"),
             }
+        }
+        match self.reconcile(now).await {
+            Ok(reconciled) => report.reconciled = Some(reconciled),
+            Err(error) => tracing::warn!(%error, "could not reconcile stranded sync tasks"),
         }
         match self.sample_queue_metrics(now).await {
             Ok(stats) => report.queue = Some(stats),

@@ -18,6 +18,7 @@ mod verify;
 
 // The queue's jobs (one file each) and the scheduler role.
 mod jobs;
+mod reconciler;
 mod scheduler;
 
 // Shared limits (FR-8), archival (FR-9), alerts and metrics (FR-10).
@@ -33,6 +34,7 @@ pub use archival::ArchivalReport;
 pub use engine::{Engine, EngineBuilder, QUEUE};
 pub use error::{Error, TriggerError};
 pub use housekeeping::{HousekeepingReport, HousekeepingSettings};
+pub use reconciler::ReconcileReport;
 pub use redis_limiter::{RedisRateLimiter, Reservation};
 pub use redis_tokens::RedisTokenCache;
 pub use scheduler::TickReport;

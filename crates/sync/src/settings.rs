@@ -83,6 +83,12 @@ pub struct SyncSettings {
     /// this long is reused instead of requesting another (a task that crashed
     /// after `createReport` finds its report again; FR-7 "resume").
     pub report_reuse_within: Duration,
+    /// How long past its due time (a pending task's `next_attempt_at` or
+    /// creation, a running task's lease expiry) a task may wait for its job
+    /// before the reconciler enqueues another. Longer than a busy queue's
+    /// usual delay: a re-ring of a task whose job is merely late costs one
+    /// harmless delivery.
+    pub reconcile_grace: Duration,
     /// Rows per bulk upsert statement.
     pub batch_size: usize,
     /// Cron schedules of the scheduler (FR-4).
@@ -102,6 +108,7 @@ impl Default for SyncSettings {
             poll_delay: Duration::from_secs(60),
             lease: Duration::from_secs(5 * 60),
             report_reuse_within: Duration::from_secs(30 * 60),
+            reconcile_grace: Duration::from_secs(10 * 60),
             batch_size: 1000,
             schedule: ScheduleSettings::default(),
         }

@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use amzsync_amazon::observe::{CallObserver, CallOutcome};
 use amzsync_amazon::throttle::{LimitKey, RateLimiter, WaitTooLong};
 use amzsync_domain::SyncKind;
 use amzsync_jobs::Stats;
@@ -24,13 +25,19 @@ pub const TASKS: &str = "amzsync_sync_tasks_total";
 pub const TASK_DURATION: &str = "amzsync_sync_task_duration_seconds";
 /// Counter: snapshot rows written (`kind`).
 pub const ROWS: &str = "amzsync_sync_rows_total";
-/// Counter: calls to Amazon (`operation`, `outcome`: `ok` or an error class).
+/// Counter: HTTP calls to Amazon, in-call retries included (`operation`,
+/// `outcome`: `ok`, `throttled`, `unauthorized`, `forbidden`,
+/// `invalid_input`, `transient`), recorded by [`CallMetrics`].
 pub const AMAZON_CALLS: &str = "amzsync_amazon_calls_total";
 /// Counter: rate-limit permits asked for (`operation`, `result`: `granted`,
 /// `refused`).
 pub const PERMITS: &str = "amzsync_amazon_permits_total";
-/// Counter: throttling by Amazon (429) or by our own limiter (`operation`).
+/// Counter: throttling by Amazon (every 429, counted by [`CallMetrics`]) or
+/// by our own limiter (a refused permit, by [`Metered`]) (`operation`).
 pub const THROTTLES: &str = "amzsync_amazon_throttles_total";
+/// Counter: sync tasks the reconciler enqueued a job for, because none came
+/// (`status` of the task: `pending`, `running`).
+pub const RECONCILED: &str = "amzsync_sync_tasks_reconciled_total";
 /// Gauge: jobs in the queue (`queue`, `state`: `pending`, `scheduled`, `running`).
 pub const QUEUE_DEPTH: &str = "amzsync_queue_jobs";
 /// Gauge: seconds the oldest due job has waited (`queue`); 0 when none waits.
@@ -55,6 +62,10 @@ pub fn describe() {
     describe_counter!(
         THROTTLES,
         "Throttling by Amazon or the shared limiter, by operation."
+    );
+    describe_counter!(
+        RECONCILED,
+        "Sync tasks re-rung by the reconciler because no job came for them, by status."
     );
     describe_gauge!(QUEUE_DEPTH, "Jobs in the queue, by state.");
     describe_gauge!(QUEUE_OLDEST, Unit::Seconds, "Age of the oldest due job.");
@@ -82,6 +93,11 @@ pub fn throttled(operation: &'static str) {
     metrics::counter!(THROTTLES, "operation" => operation).increment(1);
 }
 
+/// The reconciler enqueued a job for a stranded task in `status`.
+pub fn reconciled(status: &'static str) {
+    metrics::counter!(RECONCILED, "status" => status).increment(1);
+}
+
 /// The queue's depth as sampled.
 pub fn queue_sampled(queue: &str, stats: &Stats) {
     let queue = queue.to_owned();
@@ -101,6 +117,20 @@ pub fn queue_sampled(queue: &str, stats: &Stats) {
 /// Rows of `table` archived.
 pub fn archived(table: &'static str, rows: u64) {
     metrics::counter!(ARCHIVED_ROWS, "table" => table).increment(rows);
+}
+
+/// The Amazon clients' observer: every HTTP call to Amazon counted by
+/// operation and outcome, and every 429 as a throttle.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallMetrics;
+
+impl CallObserver for CallMetrics {
+    fn observe(&self, operation: &'static str, outcome: CallOutcome) {
+        amazon_call(operation, outcome.as_str());
+        if outcome == CallOutcome::Throttled {
+            throttled(operation);
+        }
+    }
 }
 
 /// Any rate limiter, counting permits and throttles per operation: every call
@@ -137,7 +167,7 @@ impl RateLimiter for Metered {
     }
 
     fn observe_throttled<'a>(&'a self, key: &'a LimitKey, wait: Duration) -> BoxFuture<'a, ()> {
-        throttled(key.operation.name());
+        // The 429 behind this was counted by `CallMetrics` already.
         self.0.observe_throttled(key, wait)
     }
 }

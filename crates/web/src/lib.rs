@@ -62,6 +62,28 @@ pub async fn serve(
         .await
 }
 
+/// Only the operations endpoints (`/healthz`, `/readyz`, `/metrics`): for
+/// processes without the API (`amzsync worker`, `amzsync scheduler`), so
+/// their metrics can be scraped without exposing anything else.
+pub fn ops_router(state: AppState) -> Router {
+    let (routes, _) = OpenApiRouter::new().merge(ops::router()).split_for_parts();
+    let app = routes
+        .fallback(|| async { ApiError::not_found("route") })
+        .with_state(state);
+    telemetry::instrument(app)
+}
+
+/// Serves [`ops_router`] on `listener` until `shutdown` is cancelled.
+pub async fn serve_ops(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, ops_router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
 /// The OpenAPI document, as `/openapi.json` serves it (for tooling and tests).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().into_openapi()

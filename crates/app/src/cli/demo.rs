@@ -141,7 +141,7 @@ async fn demo(
         roles::wait_for_signal().await;
         stop.cancel();
     });
-    roles::run_until(app, config, Roles::ALL, Some(listener), shutdown).await
+    roles::run_until(app, config, Roles::ALL, Some(listener), None, shutdown).await
 }
 
 async fn demo_user(db: &Db) -> anyhow::Result<UserId> {

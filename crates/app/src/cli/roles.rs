@@ -68,13 +68,21 @@ pub async fn run(config: &Config, roles: Roles, listen: Option<String>) -> anyho
         ),
         _ => None,
     };
+    let metrics_listener = match &config.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address} (metrics_listen)"))?,
+        ),
+        None => None,
+    };
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         stop.cancel();
     });
-    let result = run_until(&app, config, roles, listener, shutdown).await;
+    let result = run_until(&app, config, roles, listener, metrics_listener, shutdown).await;
     app.close().await;
     result
 }
@@ -87,9 +95,25 @@ pub async fn run_until(
     config: &Config,
     roles: Roles,
     listener: Option<TcpListener>,
+    metrics_listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut parts: JoinSet<anyhow::Result<&'static str>> = JoinSet::new();
+    if let Some(listener) = metrics_listener {
+        let address = listener.local_addr().context("reading the metrics address")?;
+        tracing::info!(%address, "serving /healthz, /readyz and /metrics");
+        // Printed like the API's address, so a port chosen by the system
+        // (`:0`) can be found.
+        eprintln!("amzsync: metrics at http://{address}/metrics");
+        let state = AppState::new(app.db.clone(), app.engine.clone());
+        let stop = shutdown.clone();
+        parts.spawn(async move {
+            amzsync_web::serve_ops(listener, state, stop)
+                .await
+                .context("serving metrics (metrics_listen)")?;
+            Ok("metrics")
+        });
+    }
     if let Some(listener) = listener {
         let address = listener.local_addr().context("reading the listening address")?;
         tracing::info!(%address, "serving the API and dashboard");

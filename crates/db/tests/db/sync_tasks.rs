@@ -573,6 +573,7 @@ async fn a_running_task_snoozes_retries_and_succeeds_with_its_last_batch(t: Test
     );
 
     // The last batch and the success commit together, or not at all.
+    clock.advance(Duration::minutes(5));
     db.sync_tasks()
         .claim(new.id, "w3", clock.now_plus(5))
         .await
@@ -673,4 +674,129 @@ async fn what_successful_tasks_fetched_is_read_over_overlapping_windows(t: TestD
     };
     assert_eq!(found, [(1, created(0)), (5, created(4))]);
     assert_eq!(fetched[0].task_id, task(store.id, SyncKind::Business, 1).id);
+on_both_engines!(
+    a_pending_task_is_not_claimed_before_its_next_attempt,
+    stranded_tasks_are_pending_past_due_or_running_past_their_lease,
+);
+
+async fn a_pending_task_is_not_claimed_before_its_next_attempt(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let new = task(store.id, SyncKind::Business, 1);
+    db.sync_tasks().create(&new).await.unwrap();
+    db.sync_tasks()
+        .claim(new.id, "w1", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let retry_at = clock.now_plus(5);
+    db.sync_tasks()
+        .schedule_retry(new.id, ErrorClass::Transient, "503 from Amazon", retry_at)
+        .await
+        .unwrap();
+
+    // A delivery before the retry delay is over (a duplicate, the reconciler)
+    // must not start the next attempt early.
+    clock.advance(Duration::minutes(4));
+    assert!(
+        db.sync_tasks()
+            .claim(new.id, "early", clock.now_plus(5))
+            .await
+            .unwrap()
+            .is_none(),
+        "claimed during its retry delay"
+    );
+    let waiting = db.sync_tasks().get(Scope::All, new.id).await.unwrap();
+    assert_eq!(
+        (waiting.status, waiting.attempt, waiting.next_attempt_at),
+        (TaskStatus::Pending, 1, Some(retry_at))
+    );
+
+    clock.advance(Duration::minutes(1));
+    let claimed = db
+        .sync_tasks()
+        .claim(new.id, "on-time", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (claimed.status, claimed.attempt, claimed.next_attempt_at),
+        (TaskStatus::Running, 2, None)
+    );
+    assert_eq!(claimed.lease_owner.as_deref(), Some("on-time"));
+}
+
+async fn stranded_tasks_are_pending_past_due_or_running_past_their_lease(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let tasks = db.sync_tasks();
+    let grace = Duration::minutes(10);
+    let stranded = |now: chrono::DateTime<Utc>| {
+        let db = db.clone();
+        async move {
+            let found = db.sync_tasks().stranded(now - grace, 100).await.unwrap();
+            found.into_iter().map(|t| t.id).collect::<Vec<_>>()
+        }
+    };
+
+    // Pending since 00:00, never claimed.
+    let fresh = task(store.id, SyncKind::Inventory, 1);
+    tasks.create(&fresh).await.unwrap();
+    // Running, its lease until 00:05.
+    let leased = task(store.id, SyncKind::Business, 2);
+    tasks.create(&leased).await.unwrap();
+    tasks
+        .claim(leased.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    // Pending, retrying at 00:30.
+    let backoff = task(store.id, SyncKind::Advertising, 3);
+    tasks.create(&backoff).await.unwrap();
+    tasks
+        .claim(backoff.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    tasks
+        .schedule_retry(backoff.id, ErrorClass::Transient, "timeout", clock.now_plus(30))
+        .await
+        .unwrap();
+    // Finished tasks are never stranded.
+    let other = create_store(&db, ann.id, "ASELLERTWO").await;
+    let done = task(other.id, SyncKind::Inventory, 4);
+    tasks.create(&done).await.unwrap();
+    tasks
+        .claim(done.id, "w", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    tasks.succeed(done.id, 1, 0).await.unwrap();
+
+    assert_eq!(
+        stranded(clock.now()).await,
+        Vec::<SyncTaskId>::new(),
+        "all within grace"
+    );
+    clock.advance(Duration::minutes(10));
+    assert_eq!(stranded(clock.now()).await, vec![fresh.id], "due 10 minutes ago");
+    clock.advance(Duration::minutes(5));
+    assert_eq!(
+        stranded(clock.now()).await,
+        vec![fresh.id, leased.id],
+        "the lease expired 10 minutes ago"
+    );
+    clock.advance(Duration::minutes(24));
+    assert_eq!(
+        stranded(clock.now()).await,
+        vec![fresh.id, leased.id],
+        "the retry is due in 1 minute and its grace has not passed"
+    );
+    clock.advance(Duration::minutes(10));
+    assert_eq!(stranded(clock.now()).await, vec![fresh.id, leased.id, backoff.id]);
+    assert_eq!(tasks.stranded(clock.now(), 2).await.unwrap().len(), 2, "limited");
 }

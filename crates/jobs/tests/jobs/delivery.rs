@@ -16,6 +16,7 @@ on_each_backend!(
     an_idempotency_key_or_a_repeated_sync_task_adds_no_second_job,
     a_snoozed_job_is_delivered_again_later_without_spending_an_attempt,
     a_retried_job_runs_again_until_its_attempts_are_spent,
+    a_re_rung_job_continues_from_the_attempt_it_is_given,
     a_failed_job_is_never_delivered_again,
     a_panicking_handler_fails_its_job_and_the_worker_goes_on,
     shutdown_lets_the_job_in_hand_finish_and_takes_no_more,
@@ -136,6 +137,35 @@ async fn a_retried_job_runs_again_until_its_attempts_are_spent(engine: Engine) {
     worker.stop().await;
 
     assert_eq!(attempts, [(1, false), (2, false), (3, true)]);
+    assert!(rx.try_recv().is_err(), "no delivery after the last attempt");
+}
+
+async fn a_re_rung_job_continues_from_the_attempt_it_is_given(engine: Engine) {
+    let world = World::new(engine).await;
+    let queue = world.queue().await;
+    // A task that had spent an attempt when its follow-up was lost.
+    queue
+        .enqueue(
+            &Job::new("download", Ulid::generate()),
+            Options::default().fresh_id().attempt(2),
+        )
+        .await
+        .expect("enqueue");
+
+    let (handler, mut rx) = recording(|_| Outcome::Retry {
+        after: std::time::Duration::ZERO,
+        error: "HTTP 503".into(),
+    });
+    let worker = Worker::start(&queue, fast_options(), handler);
+    let mut attempts = Vec::new();
+    for _ in 0..2 {
+        let d = next(&mut rx).await;
+        attempts.push((d.attempt, d.is_last_attempt()));
+    }
+    stats_until(&queue, idle).await;
+    worker.stop().await;
+
+    assert_eq!(attempts, [(2, false), (3, true)]);
     assert!(rx.try_recv().is_err(), "no delivery after the last attempt");
 }
 

@@ -1,7 +1,8 @@
 //! The `sync_task` job: advances one sync task as far as it can go now.
 //!
 //! Every delivery claims the task row (a conditional UPDATE with a lease; no
-//! claim means another delivery owns it, it is snoozed until later, or it is
+//! claim means another delivery owns it, it is snoozed or waiting for a retry
+//! until later, in which case this delivery snoozes until then, or it is
 //! finished), reads its [checkpoint](crate::checkpoint), and then:
 //!
 //! 1. **plans** it on the first delivery (one unit per report; advertising
@@ -106,6 +107,14 @@ async fn not_claimed(engine: &Engine, id: SyncTaskId) -> Outcome {
         Ok(SyncTask {
             status: TaskStatus::Running,
             lease_expires_at: Some(until),
+            ..
+        }) => Outcome::Snooze(until_after(engine.now(), until).max(RECHECK)),
+        // Waiting for its retry delay (an early or duplicate delivery, a
+        // re-ring): this delivery becomes the one at the due time, so the
+        // task is neither started early nor left without a job.
+        Ok(SyncTask {
+            status: TaskStatus::Pending,
+            next_attempt_at: Some(until),
             ..
         }) => Outcome::Snooze(until_after(engine.now(), until).max(RECHECK)),
         Ok(_) => Outcome::Snooze(RECHECK),

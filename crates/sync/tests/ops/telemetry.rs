@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use amzsync_amazon::SystemClock;
+use amzsync_amazon::observe::{CallObserver as _, CallOutcome};
 use amzsync_amazon::throttle::{InProcessRateLimiter, LimitKey, Operation, RateLimiter, UsagePlan};
 use amzsync_domain::SyncKind;
 use amzsync_jobs::Stats;
@@ -87,8 +88,9 @@ fn amazon_calls_permits_and_throttles_are_counted_by_operation() {
         let second = futures::executor::block_on(limiter.reserve(&key, Duration::ZERO));
         assert!(first.is_ok() && second.is_err());
         futures::executor::block_on(limiter.observe_throttled(&key, Duration::from_secs(5)));
-        telemetry::amazon_call("getReport", "ok");
-        telemetry::amazon_call("getReport", "throttled");
+        let calls = telemetry::CallMetrics;
+        calls.observe("getReport", CallOutcome::Ok);
+        calls.observe("getReport", CallOutcome::Throttled);
     });
     assert_line(
         &text,

@@ -6,11 +6,13 @@
 mod harness;
 
 mod advertising;
+mod amazon_calls;
 mod business;
 mod commits;
 mod faults;
 mod inventory;
 mod queues;
+mod reconciler;
 mod scheduler;
 mod triggers;
 mod verify;
