@@ -674,6 +674,8 @@ async fn what_successful_tasks_fetched_is_read_over_overlapping_windows(t: TestD
     };
     assert_eq!(found, [(1, created(0)), (5, created(4))]);
     assert_eq!(fetched[0].task_id, task(store.id, SyncKind::Business, 1).id);
+}
+
 on_both_engines!(
     a_pending_task_is_not_claimed_before_its_next_attempt,
     stranded_tasks_are_pending_past_due_or_running_past_their_lease,

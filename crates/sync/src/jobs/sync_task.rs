@@ -433,8 +433,18 @@ impl Run<'_> {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
                 ads::request(api, &profile, report, unit.date, end).await
             }
-        }
-        .map_err(|e| Failure::amazon(&format!("requesting the report for {}", unit.label()), &e))?;
+        };
+        let requested = match requested {
+            Ok(report_id) => report_id,
+            Err(e) => {
+                let failure = Failure::amazon(&format!("requesting the report for {}", unit.label()), &e);
+                if matches!(e, AmazonError::Paced { .. }) {
+                    // Nothing reached Amazon: the next try needs no lookup.
+                    checkpoint.units[i].sent = sent_before;
+                }
+                return Err(failure);
+            }
+        };
         let unit = &mut checkpoint.units[i];
         unit.report_id = Some(requested);
         unit.state = UnitState::Requested;

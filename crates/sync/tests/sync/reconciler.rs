@@ -37,8 +37,8 @@ fn grace(world: &World) -> Duration {
 /// commit failed (Redis away for a moment, the process dying in between).
 async fn task_without_job(world: &World) -> SyncTask {
     let now = world.sim.now();
-    let window = plan::window(SyncKind::Inventory, US, None, now, true, world.engine.settings())
-        .expect("today's inventory window");
+    // Inventory's window is today, in the marketplace's time zone.
+    let window = amzsync_domain::SyncWindow::day(plan::today_in(US, now));
     let ms = u64::try_from(now.timestamp_millis()).expect("after 1970");
     world
         .db
