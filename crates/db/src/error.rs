@@ -23,6 +23,12 @@ pub enum Error {
     #[error("{message}")]
     InvalidState { message: String },
 
+    /// A delivery wrote to a task it no longer holds: its lease expired and
+    /// another delivery claimed the task. Its writes are refused so two
+    /// workers never advance one task's checkpoint at once.
+    #[error("sync task {task_id} was taken over by another worker (this worker's lease expired)")]
+    LeaseLost { task_id: SyncTaskId },
+
     /// Input that cannot be stored, with the field at fault.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },

@@ -28,7 +28,7 @@ pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, St
 pub use stores::{
     LOOKBACK_DAYS, LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores,
 };
-pub use sync_tasks::{Fetched, NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
+pub use sync_tasks::{Fetched, Lease, NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{User, Users};
 

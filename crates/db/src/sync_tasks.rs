@@ -446,59 +446,62 @@ impl SyncTasks<'_> {
         rows.into_iter().map(SyncTask::try_from).collect()
     }
 
-    /// Records progress and the resume point while the task runs.
+    /// Records progress and the resume point while the task runs. With a
+    /// `lease`, only while that delivery still holds the task, renewing its
+    /// lease (progress is the delivery's heartbeat); a delivery that lost the
+    /// task gets [`Error::LeaseLost`] and must stop. Without one (operators,
+    /// tests), whoever holds it.
     pub async fn record_progress(
         &self,
         id: SyncTaskId,
+        lease: Option<Lease<'_>>,
         done: i32,
         total: i32,
         message: Option<&str>,
         checkpoint: &serde_json::Value,
     ) -> Result<()> {
         let now = self.0.now();
-        on_pool!(self.0, p => sqlx::query(
-            "UPDATE sync_tasks SET progress_done = $1, progress_total = $2, progress_message = $3,
-                checkpoint = $4, updated_at = $5
-             WHERE id = $6 AND status = 'running'",
-        )
-        .bind(done)
-        .bind(total)
-        .bind(message)
-        .bind(sqlx::types::Json(checkpoint))
-        .bind(now)
-        .bind(id.to_string())
-        .execute(p)
-        .await
-        .map(drop))?;
-        Ok(())
+        let changed = on_pool!(self.0, p => sqlx::query(RECORD_PROGRESS)
+            .bind(done)
+            .bind(total)
+            .bind(message)
+            .bind(sqlx::types::Json(checkpoint))
+            .bind(now)
+            .bind(id.to_string())
+            .bind(lease.map(|l| l.owner))
+            .bind(lease.map(|l| l.until))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        progress_recorded(changed, id, lease)
     }
 
     /// The same inside the caller's transaction, so a unit's rows and the
-    /// checkpoint that says they are stored commit together.
+    /// checkpoint that says they are stored commit together (and neither
+    /// commits once the delivery has lost the task).
     pub async fn record_progress_in(
         tx: &mut Tx,
         id: SyncTaskId,
+        lease: Option<Lease<'_>>,
         done: i32,
         total: i32,
         message: Option<&str>,
         checkpoint: &serde_json::Value,
     ) -> Result<()> {
         let now = tx.now;
-        on_tx!(tx, c => sqlx::query(
-            "UPDATE sync_tasks SET progress_done = $1, progress_total = $2, progress_message = $3,
-                checkpoint = $4, updated_at = $5
-             WHERE id = $6 AND status = 'running'",
-        )
-        .bind(done)
-        .bind(total)
-        .bind(message)
-        .bind(sqlx::types::Json(checkpoint))
-        .bind(now)
-        .bind(id.to_string())
-        .execute(&mut *c)
-        .await
-        .map(drop))?;
-        Ok(())
+        let changed = on_tx!(tx, c => sqlx::query(RECORD_PROGRESS)
+            .bind(done)
+            .bind(total)
+            .bind(message)
+            .bind(sqlx::types::Json(checkpoint))
+            .bind(now)
+            .bind(id.to_string())
+            .bind(lease.map(|l| l.owner))
+            .bind(lease.map(|l| l.until))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        progress_recorded(changed, id, lease)
     }
 
     /// Marks a running task successful with its counts.
@@ -655,5 +658,29 @@ impl SyncTasks<'_> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Progress of a running task; `$7` the holding delivery (NULL: any), whose
+/// lease is renewed until `$8`.
+const RECORD_PROGRESS: &str = "UPDATE sync_tasks SET progress_done = $1, progress_total = $2,
+        progress_message = $3, checkpoint = $4, updated_at = $5,
+        lease_expires_at = CASE WHEN CAST($7 AS TEXT) IS NULL THEN lease_expires_at ELSE $8 END
+     WHERE id = $6 AND status = 'running' AND (CAST($7 AS TEXT) IS NULL OR lease_owner = $7)";
+
+/// A delivery's hold on a running task (see [`SyncTasks::claim`]): the name
+/// it claimed with, and when its renewed lease should end.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: DateTime<Utc>,
+}
+
+fn progress_recorded(changed: u64, id: SyncTaskId, lease: Option<Lease<'_>>) -> Result<()> {
+    match lease {
+        Some(_) if changed == 0 => Err(Error::LeaseLost { task_id: id }),
+        // Without a lease, a task that finished or went back to pending in
+        // the meantime simply has nothing to record.
+        _ => Ok(()),
     }
 }

@@ -17,6 +17,9 @@ pub(crate) struct Failure {
     /// Whether only our usage-plan accounting refused the call: nothing was
     /// sent, so it is no sign of a fault and spends no attempt.
     pub(crate) paced: bool,
+    /// Whether the delivery lost the task to another (its lease expired):
+    /// not a failure of the task, which the other delivery carries on.
+    pub(crate) lease_lost: bool,
 }
 
 impl Failure {
@@ -26,6 +29,7 @@ impl Failure {
             message: message.into(),
             retry_after: None,
             paced: false,
+            lease_lost: false,
         }
     }
 
@@ -52,13 +56,17 @@ impl Failure {
             message: format!("{doing}: {}", describe(error)),
             retry_after: error.retry_after(),
             paced: matches!(error, AmazonError::Paced { .. }),
+            lease_lost: false,
         }
     }
 
     /// A database failure: usually a lost connection or a busy SQLite file,
     /// so it is retried like a network fault.
     pub(crate) fn db(doing: &str, error: &amzsync_db::Error) -> Self {
-        Self::new(ErrorClass::Transient, format!("{doing}: database: {error}"))
+        Self {
+            lease_lost: matches!(error, amzsync_db::Error::LeaseLost { .. }),
+            ..Self::new(ErrorClass::Transient, format!("{doing}: database: {error}"))
+        }
     }
 }
 

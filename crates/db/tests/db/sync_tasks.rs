@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use amzsync_db::{Error, NewSyncTask, Scope, SyncTaskFilter};
+use amzsync_db::{Error, Lease, NewSyncTask, Scope, SyncTaskFilter, SyncTasks};
 use amzsync_domain::{
     Clock, ErrorClass, ManualClock, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger,
 };
@@ -303,7 +303,7 @@ async fn a_task_is_claimed_once_and_reclaimed_after_its_lease_expires(t: TestDb)
 
     let checkpoint = serde_json::json!({"reports": {"2024-04-30": "50001"}});
     db.sync_tasks()
-        .record_progress(new.id, 1, 3, Some("report requested"), &checkpoint)
+        .record_progress(new.id, None, 1, 3, Some("report requested"), &checkpoint)
         .await
         .unwrap();
 
@@ -467,7 +467,6 @@ async fn the_latest_task_and_the_last_success_are_found(t: TestDb) {
 on_both_engines!(a_task_created_in_a_transaction_lives_or_dies_with_it);
 
 async fn a_task_created_in_a_transaction_lives_or_dies_with_it(t: TestDb) {
-    use amzsync_db::SyncTasks;
     let ann = new_user(&t, "ann").await;
     let store = create_store(&t, ann.id, "ASELLER").await;
     let first = task(store.id, SyncKind::Inventory, 1);
@@ -645,7 +644,7 @@ async fn what_successful_tasks_fetched_is_read_over_overlapping_windows(t: TestD
         tasks.claim(new.id, "w", clock.now_plus(60)).await.unwrap();
         let checkpoint = serde_json::json!({"version": 1, "units": [], "n": n});
         tasks
-            .record_progress(new.id, 0, 0, None, &checkpoint)
+            .record_progress(new.id, None, 0, 0, None, &checkpoint)
             .await
             .unwrap();
         if succeeds {
@@ -801,4 +800,85 @@ async fn stranded_tasks_are_pending_past_due_or_running_past_their_lease(t: Test
     clock.advance(Duration::minutes(10));
     assert_eq!(stranded(clock.now()).await, vec![fresh.id, leased.id, backoff.id]);
     assert_eq!(tasks.stranded(clock.now(), 2).await.unwrap().len(), 2, "limited");
+}
+
+on_both_engines!(progress_renews_a_lease_and_a_delivery_that_lost_its_task_writes_nothing);
+
+async fn progress_renews_a_lease_and_a_delivery_that_lost_its_task_writes_nothing(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let store = create_store(&db, ann.id, "ASELLER").await;
+    let tasks = db.sync_tasks();
+    let new = task(store.id, SyncKind::Business, 1);
+    tasks.create(&new).await.unwrap();
+    tasks
+        .claim(new.id, "w1", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let lease = |owner, minutes| Lease {
+        owner,
+        until: clock.now_plus(minutes),
+    };
+
+    // Progress at 00:04 renews w1's lease to 00:09: at 00:06 nobody else
+    // may claim the task.
+    clock.advance(Duration::minutes(4));
+    let first = serde_json::json!({"units": 1});
+    tasks
+        .record_progress(new.id, Some(lease("w1", 5)), 1, 3, None, &first)
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(2));
+    assert!(
+        tasks
+            .claim(new.id, "w2", clock.now_plus(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // w1 stalls past its lease; w2 takes the task over.
+    clock.advance(Duration::minutes(4));
+    tasks
+        .claim(new.id, "w2", clock.now_plus(5))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // w1's late writes are refused, alone or with rows in a transaction,
+    // and change nothing.
+    let stale = serde_json::json!({"units": 0});
+    let refused = tasks
+        .record_progress(new.id, Some(lease("w1", 5)), 0, 3, Some("stale"), &stale)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::LeaseLost { task_id }) if task_id == new.id),
+        "{refused:?}"
+    );
+    let mut tx = db.begin().await.unwrap();
+    let refused =
+        SyncTasks::record_progress_in(&mut tx, new.id, Some(lease("w1", 5)), 3, 3, None, &stale).await;
+    assert!(matches!(refused, Err(Error::LeaseLost { .. })), "{refused:?}");
+    drop(tx);
+    let now = tasks.get(Scope::All, new.id).await.unwrap();
+    assert_eq!(
+        (now.lease_owner.as_deref(), now.progress_done, now.checkpoint),
+        (Some("w2"), 1, first)
+    );
+
+    // w2's own progress goes through.
+    tasks
+        .record_progress(
+            new.id,
+            Some(lease("w2", 5)),
+            2,
+            3,
+            None,
+            &serde_json::json!({"units": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tasks.get(Scope::All, new.id).await.unwrap().progress_done, 2);
 }

@@ -35,7 +35,7 @@ use std::time::Duration;
 use amzsync_amazon::ads::{Ads, AdsAccount};
 use amzsync_amazon::sp::reports::Reports;
 use amzsync_amazon::{Client, Error as AmazonError, SellingPartner};
-use amzsync_db::{Error as DbError, Scope, Store, StoreCredentials, StoreStatus, SyncTask, SyncTasks};
+use amzsync_db::{Error as DbError, Lease, Scope, Store, StoreCredentials, StoreStatus, SyncTask, SyncTasks};
 use amzsync_domain::{ErrorClass, SyncKind, SyncTaskId, SyncWindow, TaskStatus};
 use amzsync_jobs::{Delivery, Outcome};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -84,7 +84,7 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         task: &task,
         delivery,
         owner,
-        lease_until,
+        lease_until: std::cell::Cell::new(lease_until),
         progressed: false,
         succeeded: false,
     };
@@ -175,7 +175,8 @@ struct Run<'a> {
     delivery: &'a Delivery,
     /// This delivery's name in the lease.
     owner: String,
-    lease_until: DateTime<Utc>,
+    /// When this delivery's lease ends, as last renewed.
+    lease_until: std::cell::Cell<DateTime<Utc>>,
     /// Whether this delivery moved the task forward (a report requested or
     /// a unit finished); a throttle after progress is pacing, not a fault.
     progressed: bool,
@@ -552,9 +553,17 @@ impl Run<'_> {
         }
         let summary = checkpoint.summary();
         let (done, total) = progress(checkpoint);
-        SyncTasks::record_progress_in(&mut tx, id, done, total, Some(&summary), &checkpoint.to_json())
-            .await
-            .map_err(storing)?;
+        SyncTasks::record_progress_in(
+            &mut tx,
+            id,
+            Some(self.lease()),
+            done,
+            total,
+            Some(&summary),
+            &checkpoint.to_json(),
+        )
+        .await
+        .map_err(storing)?;
         let complete = checkpoint.is_complete();
         if complete {
             SyncTasks::succeed_in(
@@ -586,6 +595,7 @@ impl Run<'_> {
             .sync_tasks()
             .record_progress(
                 self.task.id,
+                Some(self.lease()),
                 done,
                 total,
                 Some(&checkpoint.summary()),
@@ -593,6 +603,19 @@ impl Run<'_> {
             )
             .await
             .map_err(|e| Failure::db("recording progress", &e))
+    }
+
+    /// This delivery's hold on the task, renewed to a full lease from now by
+    /// every write of progress: a delivery that keeps making progress keeps
+    /// its task however long it runs, and one that lost it (its lease expired
+    /// and another delivery claimed the task) writes nothing more.
+    fn lease(&self) -> Lease<'_> {
+        let until = self.engine.now() + delta(self.engine.inner.settings.lease);
+        self.lease_until.set(until);
+        Lease {
+            owner: &self.owner,
+            until,
+        }
     }
 
     async fn settle(&self, result: Result<Step, Failure>) -> Outcome {
@@ -624,7 +647,7 @@ impl Run<'_> {
             Ok(()) => Outcome::Snooze(delay),
             Err(e) => {
                 tracing::warn!(error = %e, "could not release the task's lease; waiting for it to expire");
-                Outcome::Snooze(delay.max(until_after(now, self.lease_until) + Duration::from_secs(1)))
+                Outcome::Snooze(delay.max(until_after(now, self.lease_until.get()) + Duration::from_secs(1)))
             }
         }
     }
@@ -648,6 +671,12 @@ impl Run<'_> {
         let id = self.task.id;
         let class = failure.class;
         let message = failure.message;
+        if failure.lease_lost {
+            // Another delivery owns the task now and carries on from the
+            // checkpoint; this one must not touch it again.
+            tracing::warn!(%message, "the task was taken over by another delivery; stopping");
+            return Outcome::Done;
+        }
         if class == ErrorClass::Throttled && (self.progressed || failure.paced) {
             let wait = failure.retry_after.unwrap_or(settings.poll_delay);
             tracing::info!(?wait, %message, "throttled after progress; continuing later");
@@ -675,6 +704,7 @@ impl Run<'_> {
                 tasks
                     .record_progress(
                         id,
+                        Some(self.lease()),
                         now.progress_done,
                         now.progress_total,
                         Some(&note),

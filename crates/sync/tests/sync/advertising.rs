@@ -332,7 +332,7 @@ async fn a_request_answered_425_reuses_the_report_in_progress(db: TestDb) {
     world
         .db
         .sync_tasks()
-        .record_progress(task.id, 0, 10, None, &checkpoint)
+        .record_progress(task.id, None, 0, 10, None, &checkpoint)
         .await
         .expect("rewinding the checkpoint");
 

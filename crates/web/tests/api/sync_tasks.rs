@@ -134,7 +134,7 @@ async fn a_task_shows_progress_counts_error_report_ids_attempts_and_duration() {
     tasks.claim(task, "w1", lease).await.unwrap().unwrap();
     let checkpoint = json!({"reports": [{"marketplace_id": "ATVPDKIKX0DER", "report_id": "50017019"}]});
     tasks
-        .record_progress(task, 3, 30, Some("day 3 of 30"), &checkpoint)
+        .record_progress(task, None, 3, 30, Some("day 3 of 30"), &checkpoint)
         .await
         .unwrap();
 

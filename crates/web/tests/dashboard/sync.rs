@@ -82,7 +82,7 @@ async fn the_card_fragment_follows_the_task_to_its_end() {
     app.db().sync_tasks().claim(id, "w", lease).await.unwrap();
     app.db()
         .sync_tasks()
-        .record_progress(id, 2, 4, Some("downloading"), &serde_json::json!({}))
+        .record_progress(id, None, 2, 4, Some("downloading"), &serde_json::json!({}))
         .await
         .unwrap();
     app.get(&path)
