@@ -28,7 +28,9 @@ pub use secrets::{Cipher, CipherError, KEY_LEN};
 pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
 pub use stores::{LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores};
 pub use summary::{CurrentInventory, SkuSummary};
-pub use sync_tasks::{NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
+pub use sync_tasks::{
+    NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks, TaskHistory, TaskOrder, TaskSortKey,
+};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{User, Users};
 

@@ -1,6 +1,6 @@
 //! `/amazon/sync-tasks`: the history of syncs (FR-5), newest first, and retry.
 
-use amzsync_db::{SyncTask, SyncTaskFilter};
+use amzsync_db::{SyncTask, SyncTaskFilter, TaskHistory, TaskOrder, TaskSortKey};
 use amzsync_domain::{StoreId, SyncKind, SyncTaskId, TaskStatus};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -157,6 +157,18 @@ pub struct ListTasks {
     /// `inventory`, `business` (or `business-reports`) or `advertising`.
     #[param(value_type = Option<String>)]
     pub sync_type: Option<String>,
+    /// Only tasks created on or after this day (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Only tasks created on or before this day (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    /// `created` (the default), `store` (its name), `kind`, `status`, `duration` or `records` (synced).
+    #[param(value_type = Option<String>)]
+    pub sort: Option<String>,
+    /// `desc` (the default) or `asc`; ties are newest first either way.
+    #[param(value_type = Option<String>)]
+    pub order: Option<String>,
     /// From 1 (the default).
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
@@ -165,7 +177,8 @@ pub struct ListTasks {
     pub page_size: Option<String>,
 }
 
-/// The caller's sync tasks, newest first.
+/// The caller's sync tasks, newest first unless sorted otherwise; filtered,
+/// sorted and paged in the database.
 #[utoipa::path(get, path = "/sync-tasks", tag = "sync-tasks", params(ListTasks),
     responses((status = 200, description = "One page of tasks", body = TaskPage), BadRequest, Unauthorized, Unprocessable))]
 async fn list_tasks(
@@ -177,6 +190,35 @@ async fn list_tasks(
         store_id: parse_field::<StoreId>("store_id", q.store_id.as_deref())?,
         status: parse_field::<TaskStatus>("status", q.status.as_deref())?,
         kind: parse_field::<SyncKind>("sync_type", q.sync_type.as_deref())?,
+    };
+    let created_from = parse_field::<NaiveDate>("from", q.from.as_deref())?;
+    let created_to = parse_field::<NaiveDate>("to", q.to.as_deref())?;
+    if let (Some(f), Some(t)) = (created_from, created_to)
+        && f > t
+    {
+        return Err(ApiError::unprocessable(
+            "from",
+            format!("from ({f}) is after to ({t})"),
+        ));
+    }
+    let ascending = match q.order.as_deref().map(str::trim) {
+        None | Some("" | "desc") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "order",
+                format!("{other:?} is not an order (expected asc or desc)"),
+            ));
+        }
+    };
+    let history = TaskHistory {
+        filter,
+        created_from,
+        created_to,
+        order: TaskOrder {
+            key: parse_field::<TaskSortKey>("sort", q.sort.as_deref())?.unwrap_or_default(),
+            ascending,
+        },
     };
     let page = parse_field::<u32>("page", q.page.as_deref())?.unwrap_or(1);
     if page == 0 {
@@ -192,7 +234,7 @@ async fn list_tasks(
     let found = state
         .db
         .sync_tasks()
-        .list(caller.scope(), &filter, page, page_size)
+        .history(caller.scope(), &history, page, page_size)
         .await?;
     let now = state.clock.now();
     Ok(axum::Json(TaskPage {
