@@ -79,7 +79,7 @@ fn ads(store: StoreId, market: &str, date: &str, sku: &str) -> AdsMetricRow {
     }
 }
 
-async fn seed(app: &TestApp, store: StoreId) {
+pub(crate) async fn seed(app: &TestApp, store: StoreId) {
     let mut tx = app.db().begin().await.unwrap();
     Snapshots::upsert_inventory(
         &mut tx,
