@@ -21,6 +21,9 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+# The API against its own OpenAPI document (schemathesis, installed into a venv
+# under target/): no 5xx, every response as documented.
+scripts/api-fuzz.sh
 # Browser journeys through the dashboard in headless Chromium (installs
 # Debian's chromium and playwright-core when missing).
 e2e/run.sh
