@@ -211,12 +211,16 @@ impl TaskOrder {
             },
             TaskSortKey::Records => "t.records_synced",
         };
-        let (direction, nulls) = if self.ascending {
-            ("ASC", "FIRST")
-        } else {
-            ("DESC", "LAST")
+        let direction = if self.ascending { "ASC" } else { "DESC" };
+        // Only a duration can be NULL, and the engines disagree on where NULLs
+        // go, so it says; elsewhere a NULLS clause would stop PostgreSQL from
+        // reading `created_at` in index order (a backward scan gives NULLS FIRST).
+        let nulls = match (self.key, self.ascending) {
+            (TaskSortKey::Duration, true) => " NULLS FIRST",
+            (TaskSortKey::Duration, false) => " NULLS LAST",
+            _ => "",
         };
-        format!("{column} {direction} NULLS {nulls}, t.id DESC")
+        format!("{column} {direction}{nulls}, t.id DESC")
     }
 }
 
