@@ -164,10 +164,10 @@ pub struct ListTasks {
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     /// `created` (the default), `store` (its name), `kind`, `status`, `duration` or `records` (synced).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<SortKeyParam>, inline)]
     pub sort: Option<String>,
     /// `desc` (the default) or `asc`; ties are newest first either way.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<OrderParam>, inline)]
     pub order: Option<String>,
     /// From 1 (the default).
     #[param(value_type = Option<u32>, minimum = 1)]
@@ -175,6 +175,28 @@ pub struct ListTasks {
     /// 1 to 100; 20 by default.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
+}
+
+/// What the tasks are sorted by (the document's spelling of [`TaskSortKey`]).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum SortKeyParam {
+    Created,
+    Store,
+    Kind,
+    Status,
+    Duration,
+    Records,
+}
+
+/// The direction of the sort.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum OrderParam {
+    Desc,
+    Asc,
 }
 
 /// The caller's sync tasks, newest first unless sorted otherwise; filtered,
@@ -295,6 +317,19 @@ pub(crate) async fn retry(state: &AppState, caller: &Caller, id: SyncTaskId) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_sort_keys_are_the_ones_parsed() {
+        let schema = serde_json::to_value(<SortKeyParam as utoipa::PartialSchema>::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let parsed: Vec<&str> = TaskSortKey::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(documented, parsed);
+    }
 
     #[test]
     fn report_ids_are_found_anywhere_in_the_checkpoint() {
