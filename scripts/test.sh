@@ -11,6 +11,9 @@ scripts/services.sh
 export SQLX_OFFLINE=true
 # Incremental artifacts only pay off across edits; a CI build has none.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# insta snapshots are compared, never written: a missing or changed snapshot fails
+# the run (accept one locally with `cargo insta review` or INSTA_UPDATE=always).
+export INSTA_UPDATE=no
 export AMZSYNC_TEST_DATABASE_URL="${AMZSYNC_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
@@ -18,6 +21,9 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo nextest run --workspace --locked
+# The API against its own OpenAPI document (schemathesis, installed into a venv
+# under target/): no 5xx, every response as documented.
+scripts/api-fuzz.sh
 # Browser journeys through the dashboard in headless Chromium (installs
 # Debian's chromium and playwright-core when missing).
 e2e/run.sh

@@ -10,6 +10,7 @@ mod freshness;
 mod secrets;
 mod snapshots;
 mod stores;
+mod summary;
 mod sync_tasks;
 mod tokens;
 mod users;
@@ -28,7 +29,11 @@ pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, St
 pub use stores::{
     LOOKBACK_DAYS, LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores,
 };
-pub use sync_tasks::{Fetched, Lease, NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks};
+pub use summary::{CurrentInventory, SkuSummary};
+pub use sync_tasks::{
+    Fetched, Lease, NewSyncTask, Page, SyncTask, SyncTaskFilter, SyncTasks, TaskHistory, TaskOrder,
+    TaskSortKey,
+};
 pub use tokens::{ApiToken, Tokens};
 pub use users::{User, Users};
 

@@ -353,14 +353,21 @@ impl Snapshots<'_> {
 /// A read of `table` and its archive twin. A key present in both (a day
 /// re-synced after it was archived) is read from the live table only.
 pub(crate) fn with_archive(table: &str, key: &[&str], columns: &str, condition: &str, order: &str) -> String {
+    format!(
+        "SELECT {columns} FROM ({union}) u ORDER BY {order}",
+        union = archive_union(table, key, columns, condition)
+    )
+}
+
+/// The rows of `table` and its archive twin matching `condition`, unordered,
+/// for use as a subquery (aggregates read it like one table).
+pub(crate) fn archive_union(table: &str, key: &[&str], columns: &str, condition: &str) -> String {
     let same_key: Vec<String> = key.iter().map(|k| format!("l.{k} = a.{k}")).collect();
     format!(
-        "SELECT {columns} FROM (
-            SELECT {columns} FROM {table} WHERE {condition}
-            UNION ALL
-            SELECT {columns} FROM {table}_archive a WHERE {condition}
-              AND NOT EXISTS (SELECT 1 FROM {table} l WHERE {same})
-         ) u ORDER BY {order}",
+        "SELECT {columns} FROM {table} WHERE {condition}
+         UNION ALL
+         SELECT {columns} FROM {table}_archive a WHERE {condition}
+           AND NOT EXISTS (SELECT 1 FROM {table} l WHERE {same})",
         same = same_key.join(" AND "),
     )
 }

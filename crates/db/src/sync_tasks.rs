@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::db::{on_pool, on_tx};
 use crate::error::{one_changed, unique_violation};
-use crate::{Db, Error, Result, Scope, Tx};
+use crate::{Db, Engine, Error, Result, Scope, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewSyncTask {
@@ -144,6 +144,105 @@ pub struct SyncTaskFilter {
     pub store_id: Option<StoreId>,
     pub status: Option<TaskStatus>,
     pub kind: Option<SyncKind>,
+}
+
+/// What the task history is sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum TaskSortKey {
+    /// Creation time (the ULID breaks ties).
+    #[default]
+    Created,
+    /// The store's name.
+    Store,
+    Kind,
+    Status,
+    /// From start to end (to now while running); tasks never started have none.
+    Duration,
+    /// Records synced.
+    Records,
+}
+
+impl TaskSortKey {
+    pub const ALL: [TaskSortKey; 6] = [
+        TaskSortKey::Created,
+        TaskSortKey::Store,
+        TaskSortKey::Kind,
+        TaskSortKey::Status,
+        TaskSortKey::Duration,
+        TaskSortKey::Records,
+    ];
+
+    /// The spelling in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSortKey::Created => "created",
+            TaskSortKey::Store => "store",
+            TaskSortKey::Kind => "kind",
+            TaskSortKey::Status => "status",
+            TaskSortKey::Duration => "duration",
+            TaskSortKey::Records => "records",
+        }
+    }
+}
+
+impl std::str::FromStr for TaskSortKey {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        TaskSortKey::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = TaskSortKey::ALL.iter().map(|k| k.as_str()).collect();
+                format!("{s:?} is not a sort key (expected one of {})", known.join(", "))
+            })
+    }
+}
+
+/// A sort key and its direction; newest first by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskOrder {
+    pub key: TaskSortKey,
+    pub ascending: bool,
+}
+
+impl TaskOrder {
+    /// The `ORDER BY` list (`$9` is now, for running tasks' durations; bound
+    /// only when sorting by duration).
+    /// Ties keep the newest task first whatever the direction, and a task
+    /// without a duration sorts as the smallest, on both engines alike.
+    fn sql(self, engine: Engine) -> String {
+        let column = match self.key {
+            TaskSortKey::Created => "t.created_at",
+            TaskSortKey::Store => "s.store_name",
+            TaskSortKey::Kind => "t.sync_type",
+            TaskSortKey::Status => "t.status",
+            TaskSortKey::Duration => match engine {
+                Engine::Postgres => "(COALESCE(t.end_time, $9) - t.start_time)",
+                Engine::Sqlite => "(julianday(COALESCE(t.end_time, $9)) - julianday(t.start_time))",
+            },
+            TaskSortKey::Records => "t.records_synced",
+        };
+        let direction = if self.ascending { "ASC" } else { "DESC" };
+        // Only a duration can be NULL, and the engines disagree on where NULLs
+        // go, so it says; elsewhere a NULLS clause would stop PostgreSQL from
+        // reading `created_at` in index order (a backward scan gives NULLS FIRST).
+        let nulls = match (self.key, self.ascending) {
+            (TaskSortKey::Duration, true) => " NULLS FIRST",
+            (TaskSortKey::Duration, false) => " NULLS LAST",
+            _ => "",
+        };
+        format!("{column} {direction}{nulls}, t.id DESC")
+    }
+}
+
+/// The history's filters and order: [`SyncTaskFilter`] plus the days of
+/// creation (UTC, both included) and the sort.
+#[derive(Debug, Clone, Default)]
+pub struct TaskHistory {
+    pub filter: SyncTaskFilter,
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    pub order: TaskOrder,
 }
 
 /// One page of a list, with the total across pages.
@@ -343,40 +442,70 @@ impl SyncTasks<'_> {
         page: u32,
         page_size: u32,
     ) -> Result<Page<SyncTask>> {
+        let query = TaskHistory {
+            filter: filter.clone(),
+            ..TaskHistory::default()
+        };
+        self.history(scope, &query, page, page_size).await
+    }
+
+    /// The task history (FR-5): filtered (store, kind, status, creation day),
+    /// sorted and paged in the database, so every matching task counts
+    /// however many there are. Pages count from 1.
+    pub async fn history(
+        &self,
+        scope: Scope,
+        query: &TaskHistory,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<SyncTask>> {
         let page = page.max(1);
         let page_size = page_size.clamp(1, 500);
         let offset = i64::from(page - 1) * i64::from(page_size);
+        // A day is compared as a half-open range of instants, so the
+        // created_at index serves it (a function of the column would not).
+        let start_of = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+        let created_from = query.created_from.map(start_of);
+        let created_before = query.created_to.and_then(|d| d.succ_opt()).map(start_of);
         let condition = "($1 IS NULL OR s.user_id = $1) AND ($2 IS NULL OR t.store_id = $2)
-            AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR t.sync_type = $4)";
+            AND ($3 IS NULL OR t.status = $3) AND ($4 IS NULL OR t.sync_type = $4)
+            AND ($5 IS NULL OR t.created_at >= $5) AND ($6 IS NULL OR t.created_at < $6)";
         let count_sql = format!(
             "SELECT COUNT(*) FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id WHERE {condition}"
         );
-        // ULIDs sort by creation time, so the id breaks ties between tasks
-        // created in the same instant.
         let list_sql = format!(
             "SELECT {COLUMNS} FROM sync_tasks t JOIN amazon_stores s ON s.id = t.store_id
-             WHERE {condition} ORDER BY t.created_at DESC, t.id DESC LIMIT $5 OFFSET $6"
+             WHERE {condition} ORDER BY {order} LIMIT $7 OFFSET $8",
+            order = query.order.sql(self.0.engine()),
         );
-        let store = filter.store_id.map(|s| s.0);
-        let status = filter.status.map(|s| s.as_str());
-        let kind = filter.kind.map(|k| k.as_str());
+        let store = query.filter.store_id.map(|s| s.0);
+        let status = query.filter.status.map(|s| s.as_str());
+        let kind = query.filter.kind.map(|k| k.as_str());
+        let now = self.0.now();
         let (total, rows) = on_pool!(self.0, p => {
             let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
                 .bind(scope.owner())
                 .bind(store)
                 .bind(status)
                 .bind(kind)
+                .bind(created_from)
+                .bind(created_before)
                 .fetch_one(p)
                 .await?;
-            let rows = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(list_sql))
+            let mut list = sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(list_sql))
                 .bind(scope.owner())
                 .bind(store)
                 .bind(status)
                 .bind(kind)
+                .bind(created_from)
+                .bind(created_before)
                 .bind(i64::from(page_size))
-                .bind(offset)
-                .fetch_all(p)
-                .await?;
+                .bind(offset);
+            // Both engines refuse a parameter the statement does not use.
+            if query.order.key == TaskSortKey::Duration {
+                list = list.bind(now);
+            }
+            let rows = list.fetch_all(p).await?;
             (total, rows)
         });
         let items = rows.into_iter().map(SyncTask::try_from).collect::<Result<_>>()?;

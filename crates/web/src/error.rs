@@ -272,6 +272,12 @@ pub(crate) mod responses {
     error_response!(NotFound, 404, "No such resource, or another tenant's");
     error_response!(Conflict, 409, "Conflicts with the current state");
     error_response!(Unprocessable, 422, "An unacceptable value; `field` names it");
+    error_response!(PayloadTooLarge, 413, "The body is larger than the server accepts");
+    error_response!(
+        UnsupportedMediaType,
+        415,
+        "A body that is not `Content-Type: application/json`"
+    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use amzsync_db::{Error, Lease, NewSyncTask, Scope, SyncTaskFilter, SyncTasks};
+use amzsync_db::{
+    Error, Lease, NewSyncTask, Scope, SyncTaskFilter, SyncTasks, TaskHistory, TaskOrder, TaskSortKey,
+};
 use amzsync_domain::{
     Clock, ErrorClass, ManualClock, StoreId, SyncKind, SyncTaskId, SyncWindow, TaskStatus, Trigger,
 };
@@ -11,6 +13,7 @@ on_both_engines!(
     a_second_active_task_of_a_kind_is_refused,
     concurrent_triggers_leave_exactly_one_task,
     history_is_filtered_paginated_and_scoped_to_the_tenant,
+    history_filters_by_creation_day_and_sorts_in_the_database,
     a_task_is_claimed_once_and_reclaimed_after_its_lease_expires,
     only_failed_tasks_are_retried,
 );
@@ -881,4 +884,122 @@ async fn progress_renews_a_lease_and_a_delivery_that_lost_its_task_writes_nothin
         .await
         .unwrap();
     assert_eq!(tasks.get(Scope::All, new.id).await.unwrap().progress_done, 2);
+async fn history_filters_by_creation_day_and_sorts_in_the_database(t: TestDb) {
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 23, 50, 0).unwrap());
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = new_user(&db, "ann").await;
+    let a = create_store(&db, ann.id, "ASELLER").await;
+    let z = create_store(&db, ann.id, "ZSELLER").await;
+    let tasks = db.sync_tasks();
+    // t1: 05-01 23:50, ran 10 min, 10 records.
+    let t1 = task(a.id, SyncKind::Inventory, 1);
+    tasks.create(&t1).await.unwrap();
+    tasks.claim(t1.id, "w", clock.now_plus(60)).await.unwrap();
+    clock.advance(Duration::minutes(10));
+    tasks.succeed(t1.id, 10, 0).await.unwrap();
+    // t2: 05-02 00:00 sharp (the first instant of the day), ran 30 min, failed.
+    let t2 = task(z.id, SyncKind::Business, 2);
+    tasks.create(&t2).await.unwrap();
+    tasks.claim(t2.id, "w", clock.now_plus(60)).await.unwrap();
+    clock.advance(Duration::minutes(30));
+    tasks.fail(t2.id, ErrorClass::Transient, "timeout").await.unwrap();
+    // t3: 05-02 00:30, never started: no duration.
+    let t3 = task(a.id, SyncKind::Business, 3);
+    tasks.create(&t3).await.unwrap();
+    // t4: 05-03 00:00, ran 1 min, 3 records.
+    clock.advance(Duration::minutes(23 * 60 + 30));
+    let t4 = task(z.id, SyncKind::Inventory, 4);
+    tasks.create(&t4).await.unwrap();
+    tasks.claim(t4.id, "w", clock.now_plus(60)).await.unwrap();
+    clock.advance(Duration::minutes(1));
+    tasks.succeed(t4.id, 3, 0).await.unwrap();
+    // t5: 05-03 00:01, still running an hour later.
+    let t5 = task(a.id, SyncKind::Advertising, 5);
+    tasks.create(&t5).await.unwrap();
+    tasks.claim(t5.id, "w", clock.now_plus(120)).await.unwrap();
+    clock.advance(Duration::minutes(60));
+
+    let day = |s: &str| Some(s.parse().unwrap());
+    let ids = |query: TaskHistory, page: u32, size: u32| {
+        let db = db.clone();
+        async move {
+            let found = db
+                .sync_tasks()
+                .history(Scope::Owner(ann.id), &query, page, size)
+                .await
+                .unwrap();
+            (found.total, found.items.iter().map(|t| t.id).collect::<Vec<_>>())
+        }
+    };
+    let sorted = |key: TaskSortKey, ascending: bool| TaskHistory {
+        order: TaskOrder { key, ascending },
+        ..TaskHistory::default()
+    };
+
+    let may_2 = TaskHistory {
+        created_from: day("2024-05-02"),
+        created_to: day("2024-05-02"),
+        ..TaskHistory::default()
+    };
+    assert_eq!(ids(may_2, 1, 50).await, (2, vec![t3.id, t2.id]));
+    let until_may_1 = TaskHistory {
+        created_to: day("2024-05-01"),
+        ..TaskHistory::default()
+    };
+    assert_eq!(ids(until_may_1, 1, 50).await, (1, vec![t1.id]));
+    let from_may_3 = TaskHistory {
+        created_from: day("2024-05-03"),
+        ..TaskHistory::default()
+    };
+    assert_eq!(ids(from_may_3, 1, 50).await, (2, vec![t5.id, t4.id]));
+
+    let all = 5;
+    assert_eq!(
+        ids(sorted(TaskSortKey::Duration, false), 1, 50).await,
+        (all, vec![t5.id, t2.id, t1.id, t4.id, t3.id]),
+        "longest first (the running one counts to now), never started last"
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Duration, true), 1, 50).await,
+        (all, vec![t3.id, t4.id, t1.id, t2.id, t5.id])
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Duration, false), 2, 2).await,
+        (all, vec![t1.id, t4.id]),
+        "pages of the sorted list"
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Records, false), 1, 50).await,
+        (all, vec![t1.id, t4.id, t5.id, t3.id, t2.id]),
+        "ties newest first"
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Store, true), 1, 50).await,
+        (all, vec![t5.id, t3.id, t1.id, t4.id, t2.id])
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Status, true), 1, 50).await,
+        (all, vec![t2.id, t3.id, t5.id, t4.id, t1.id])
+    );
+    assert_eq!(
+        ids(sorted(TaskSortKey::Kind, true), 1, 50).await,
+        (all, vec![t5.id, t3.id, t2.id, t4.id, t1.id])
+    );
+    let store_a_since_may_2 = TaskHistory {
+        filter: SyncTaskFilter {
+            store_id: Some(a.id),
+            ..Default::default()
+        },
+        created_from: day("2024-05-02"),
+        order: TaskOrder {
+            key: TaskSortKey::Created,
+            ascending: true,
+        },
+        ..TaskHistory::default()
+    };
+    assert_eq!(ids(store_a_since_may_2, 1, 50).await, (2, vec![t3.id, t5.id]));
+    assert!(
+        "fastest".parse::<TaskSortKey>().unwrap_err().contains("duration"),
+        "a bad key lists the good ones"
+    );
 }

@@ -1,5 +1,9 @@
+use std::sync::Arc;
+
 use amzsync_db::Error;
+use amzsync_domain::{Clock, ManualClock};
 use amzsync_test_support::{TestDb, on_both_engines};
+use chrono::{Duration, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 on_both_engines!(
@@ -7,6 +11,7 @@ on_both_engines!(
     user_names_are_unique_and_validated,
     tokens_authenticate_until_revoked,
     tokens_need_an_existing_user,
+    a_tokens_last_use_is_written_at_most_once_a_minute,
 );
 
 async fn users_are_created_found_and_listed(t: TestDb) {
@@ -80,4 +85,22 @@ async fn tokens_need_an_existing_user(t: TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { what: "user" }), "{err:?}");
+}
+
+async fn a_tokens_last_use_is_written_at_most_once_a_minute(t: TestDb) {
+    let start = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+    let clock = ManualClock::new(start);
+    let db = t.db.clone().with_clock(Arc::new(clock.clone()));
+    let ann = db.users().create("ann", false).await.unwrap();
+    let (_, secret) = db.tokens().create(ann.id, "laptop").await.unwrap();
+    let last_used = || async { db.tokens().list(ann.id).await.unwrap()[0].last_used_at };
+
+    db.tokens().authenticate(&secret).await.unwrap().unwrap();
+    assert_eq!(last_used().await, Some(start));
+    clock.advance(Duration::seconds(59));
+    assert!(db.tokens().authenticate(&secret).await.unwrap().is_some());
+    assert_eq!(last_used().await, Some(start), "not rewritten within the minute");
+    clock.advance(Duration::seconds(2));
+    db.tokens().authenticate(&secret).await.unwrap().unwrap();
+    assert_eq!(last_used().await, Some(clock.now()));
 }

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
+use crate::error::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::extract::{Json, TokenIdPath, UserIdPath};
 use crate::{Admin, ApiError, AppState};
 
@@ -126,7 +128,7 @@ pub struct CreatedToken {
     responses(
         (status = 201, description = "Created", body = UserView,
             headers(("Location" = String, description = "The new user's URL"))),
-        BadRequest, Unauthorized, Forbidden, Unprocessable,
+        BadRequest, Unauthorized, Forbidden, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
         (status = 409, description = "A user of this name exists", body = crate::error::ErrorBody),
     ))]
 async fn create_user(
@@ -158,7 +160,7 @@ async fn list_users(State(state): State<AppState>, _admin: Admin) -> Result<axum
     params(("user_id" = i64, Path, description = "The user")),
     responses(
         (status = 201, description = "Created; `token` is shown only now", body = CreatedToken),
-        BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable,
+        BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
     ))]
 async fn create_token(
     State(state): State<AppState>,

@@ -1,7 +1,8 @@
-//! `/amazon/stores/{store_id}/inventory|business-metrics|ads-metrics`: the
-//! synced snapshot rows, as JSON or CSV (`?format=csv` or `Accept: text/csv`).
+//! `/amazon/stores/{store_id}/inventory|business-metrics|ads-metrics|summary`:
+//! the synced snapshot rows and the per-SKU summary over a range, as JSON or
+//! CSV (`?format=csv` or `Accept: text/csv`).
 
-use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, Stamped};
+use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, SkuSummary, Stamped};
 use amzsync_domain::{Marketplace, StoreId};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -26,6 +27,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(inventory))
         .routes(routes!(business_metrics))
         .routes(routes!(ads_metrics))
+        .routes(routes!(summary))
 }
 
 /// `?date=&marketplace_id=&format=`
@@ -354,6 +356,116 @@ async fn ads_metrics(
     render(
         format,
         &format!("ads-metrics-{store}-{}-{}", range.from, range.to),
+        items,
+    )
+}
+
+/// One SKU in one marketplace over the range. Money and ratios are decimal
+/// strings; a ratio without its denominator is null.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryItem {
+    pub marketplace_id: String,
+    pub sku: String,
+    pub asin: Option<String>,
+    pub product_name: Option<String>,
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Ordered product sales (Sales & Traffic).
+    #[schema(value_type = String, example = "1234.50")]
+    pub sales: Decimal,
+    pub units: i64,
+    pub sessions: i64,
+    pub page_views: i64,
+    /// Sponsored Products spend.
+    #[schema(value_type = String, example = "120.00")]
+    pub ad_spend: Decimal,
+    /// Sponsored Products sales attributed within 7 days.
+    #[schema(value_type = String, example = "480.00")]
+    pub ad_sales: Decimal,
+    /// Ad spend / ad sales, as a fraction (`0.25` is 25 %); null without ad sales.
+    #[schema(value_type = Option<String>, example = "0.2500")]
+    pub acos: Option<Decimal>,
+    /// Ad spend / sales, as a fraction; null without sales.
+    #[schema(value_type = Option<String>, example = "0.0972")]
+    pub tacos: Option<Decimal>,
+    /// The day of the newest inventory snapshot in the marketplace; null (and
+    /// the quantities too) when the SKU is not in it.
+    pub inventory_date: Option<NaiveDate>,
+    pub fulfillable_quantity: Option<i64>,
+    /// Working + shipped + receiving.
+    pub inbound_quantity: Option<i64>,
+    pub reserved_quantity: Option<i64>,
+    /// Units ordered per week over the range.
+    #[schema(value_type = String, example = "23.33")]
+    pub average_weekly_units: Decimal,
+    /// (Fulfillable + inbound) / average weekly units; null without inventory or without units ordered.
+    #[schema(value_type = Option<String>, example = "3.00")]
+    pub weeks_of_cover: Option<Decimal>,
+}
+
+impl From<SkuSummary> for SummaryItem {
+    fn from(s: SkuSummary) -> Self {
+        SummaryItem {
+            acos: s.acos(),
+            tacos: s.tacos(),
+            average_weekly_units: s.average_weekly_units(),
+            weeks_of_cover: s.weeks_of_cover(),
+            inventory_date: s.inventory.map(|i| i.date),
+            fulfillable_quantity: s.inventory.map(|i| i.fulfillable),
+            inbound_quantity: s.inventory.map(|i| i.inbound),
+            reserved_quantity: s.inventory.map(|i| i.reserved),
+            marketplace_id: s.marketplace_id,
+            sku: s.sku,
+            asin: s.asin,
+            product_name: s.product_name,
+            currency: s.currency,
+            sales: s.sales,
+            units: s.units,
+            sessions: s.sessions,
+            page_views: s.page_views,
+            ad_spend: s.ad_spend,
+            ad_sales: s.ad_sales,
+        }
+    }
+}
+
+/// The summary, as JSON (`{ "items": [...] }`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryItems {
+    pub items: Vec<SummaryItem>,
+}
+
+/// Per SKU over a date range: sales, traffic, advertising, ACoS, TACoS, and
+/// current inventory with weeks of cover. Archived days are included.
+#[utoipa::path(get, path = "/stores/{store_id}/summary", tag = "data",
+    params(("store_id" = i64, Path, description = "The store"), RangeQuery),
+    responses(
+        (status = 200, description = "One row per marketplace and SKU", content(
+            (SummaryItems = "application/json"),
+            (String = "text/csv"),
+        )),
+        BadRequest, Unauthorized, NotFound, Unprocessable,
+    ))]
+async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    StoreIdPath(id): StoreIdPath,
+    Query(q): Query<RangeQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = Format::negotiate(q.format.as_deref(), &headers)?;
+    let range = q.range()?;
+    let market = marketplace(q.marketplace_id.as_deref())?;
+    let store = visible_store(&state, &caller, id).await?;
+    let rows = state
+        .db
+        .snapshots()
+        .summary(store, range.from, range.to, market)
+        .await?;
+    let items: Vec<SummaryItem> = rows.into_iter().map(Into::into).collect();
+    render(
+        format,
+        &format!("summary-{store}-{}-{}", range.from, range.to),
         items,
     )
 }

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::responses::{BadRequest, NotFound, Unauthorized, Unprocessable};
+use crate::error::responses::{
+    BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::extract::{Json, StoreIdPath};
 use crate::{ApiError, AppState, Caller};
 
@@ -175,7 +177,7 @@ where
     responses(
         (status = 201, description = "Created; `Location` names it", body = StoreView,
             headers(("Location" = String, description = "The new store's URL"))),
-        BadRequest, Unauthorized, Unprocessable,
+        BadRequest, Unauthorized, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
         (status = 409, description = "This seller already has a store in this region", body = crate::error::ErrorBody),
     ))]
 async fn create_store(
@@ -264,7 +266,7 @@ async fn get_store(
     params(("store_id" = i64, Path, description = "The store")),
     responses(
         (status = 200, description = "The updated store", body = StoreView),
-        BadRequest, Unauthorized, NotFound, Unprocessable,
+        BadRequest, Unauthorized, NotFound, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
     ))]
 async fn update_store(
     State(state): State<AppState>,

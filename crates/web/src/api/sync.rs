@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::sync_tasks::TaskView;
-use crate::error::responses::{BadRequest, NotFound, Unauthorized};
+use crate::error::responses::{BadRequest, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType};
 use crate::extract::{KindPath, OptionalJson, StoreIdPath};
 use crate::{ApiError, AppState, Caller};
 
@@ -186,7 +186,7 @@ macro_rules! trigger_handler {
                 (status = 202, description = "Queued: the task is recorded as pending and its job is in the queue \
                     for a worker; `Location` names the task", body = SyncAccepted,
                     headers(("Location" = String, description = "The task's URL"))),
-                BadRequest, Unauthorized, NotFound,
+                BadRequest, Unauthorized, NotFound, PayloadTooLarge, UnsupportedMediaType,
                 (status = 409, description = "A sync of this kind is already running for this store \
                     (`sync_already_running`, with the running task's `task_id`), or the store is deactivated \
                     (`store_inactive`)", body = crate::error::ErrorBody),

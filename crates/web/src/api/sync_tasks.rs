@@ -1,6 +1,6 @@
 //! `/amazon/sync-tasks`: the history of syncs (FR-5), newest first, and retry.
 
-use amzsync_db::{SyncTask, SyncTaskFilter};
+use amzsync_db::{SyncTask, SyncTaskFilter, TaskHistory, TaskOrder, TaskSortKey};
 use amzsync_domain::{StoreId, SyncKind, SyncTaskId, TaskStatus};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -157,6 +157,18 @@ pub struct ListTasks {
     /// `inventory`, `business` (or `business-reports`) or `advertising`.
     #[param(value_type = Option<String>)]
     pub sync_type: Option<String>,
+    /// Only tasks created on or after this day (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Only tasks created on or before this day (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    /// `created` (the default), `store` (its name), `kind`, `status`, `duration` or `records` (synced).
+    #[param(value_type = Option<SortKeyParam>, inline)]
+    pub sort: Option<String>,
+    /// `desc` (the default) or `asc`; ties are newest first either way.
+    #[param(value_type = Option<OrderParam>, inline)]
+    pub order: Option<String>,
     /// From 1 (the default).
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
@@ -165,7 +177,30 @@ pub struct ListTasks {
     pub page_size: Option<String>,
 }
 
-/// The caller's sync tasks, newest first.
+/// What the tasks are sorted by (the document's spelling of [`TaskSortKey`]).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum SortKeyParam {
+    Created,
+    Store,
+    Kind,
+    Status,
+    Duration,
+    Records,
+}
+
+/// The direction of the sort.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum OrderParam {
+    Desc,
+    Asc,
+}
+
+/// The caller's sync tasks, newest first unless sorted otherwise; filtered,
+/// sorted and paged in the database.
 #[utoipa::path(get, path = "/sync-tasks", tag = "sync-tasks", params(ListTasks),
     responses((status = 200, description = "One page of tasks", body = TaskPage), BadRequest, Unauthorized, Unprocessable))]
 async fn list_tasks(
@@ -177,6 +212,35 @@ async fn list_tasks(
         store_id: parse_field::<StoreId>("store_id", q.store_id.as_deref())?,
         status: parse_field::<TaskStatus>("status", q.status.as_deref())?,
         kind: parse_field::<SyncKind>("sync_type", q.sync_type.as_deref())?,
+    };
+    let created_from = parse_field::<NaiveDate>("from", q.from.as_deref())?;
+    let created_to = parse_field::<NaiveDate>("to", q.to.as_deref())?;
+    if let (Some(f), Some(t)) = (created_from, created_to)
+        && f > t
+    {
+        return Err(ApiError::unprocessable(
+            "from",
+            format!("from ({f}) is after to ({t})"),
+        ));
+    }
+    let ascending = match q.order.as_deref().map(str::trim) {
+        None | Some("" | "desc") => false,
+        Some("asc") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "order",
+                format!("{other:?} is not an order (expected asc or desc)"),
+            ));
+        }
+    };
+    let history = TaskHistory {
+        filter,
+        created_from,
+        created_to,
+        order: TaskOrder {
+            key: parse_field::<TaskSortKey>("sort", q.sort.as_deref())?.unwrap_or_default(),
+            ascending,
+        },
     };
     let page = parse_field::<u32>("page", q.page.as_deref())?.unwrap_or(1);
     if page == 0 {
@@ -192,7 +256,7 @@ async fn list_tasks(
     let found = state
         .db
         .sync_tasks()
-        .list(caller.scope(), &filter, page, page_size)
+        .history(caller.scope(), &history, page, page_size)
         .await?;
     let now = state.clock.now();
     Ok(axum::Json(TaskPage {
@@ -253,6 +317,19 @@ pub(crate) async fn retry(state: &AppState, caller: &Caller, id: SyncTaskId) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_sort_keys_are_the_ones_parsed() {
+        let schema = serde_json::to_value(<SortKeyParam as utoipa::PartialSchema>::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let parsed: Vec<&str> = TaskSortKey::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(documented, parsed);
+    }
 
     #[test]
     fn report_ids_are_found_anywhere_in_the_checkpoint() {

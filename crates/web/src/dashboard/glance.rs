@@ -7,8 +7,9 @@
 //! - ad spend and ad sales: Sponsored Products `spend` and `sales_7d`;
 //! - ACoS = ad spend / ad sales; TACoS = ad spend / sales (days without the
 //!   denominator have no value);
-//! - average daily units = units ordered over the 30 days / 30;
-//! - weeks of cover = fulfillable units / (average daily units × 7); none
+//! - the inventory table is the API's per-SKU summary over the 30 days
+//!   (`Snapshots::summary`): average weekly units = units ordered × 7 / 30;
+//!   weeks of cover = (fulfillable + inbound) / average weekly units; none
 //!   (a dash) when nothing was ordered.
 //!
 //! One marketplace at a time: marketplaces have their own currencies, so
@@ -16,6 +17,7 @@
 
 use std::collections::HashMap;
 
+use amzsync_db::SkuSummary;
 use amzsync_domain::{Marketplace, StoreId};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -38,7 +40,7 @@ use crate::{ApiError, AppState};
 /// The charts' span, in days, ending today.
 const DAYS: u64 = 30;
 /// Below this many weeks of cover a SKU is marked low.
-const LOW_COVER_WEEKS: f64 = 2.0;
+const LOW_COVER_WEEKS: Decimal = Decimal::TWO;
 /// The inventory table shows the most urgent SKUs first, at most this many.
 const MAX_INVENTORY_ROWS: usize = 200;
 
@@ -70,7 +72,7 @@ struct InventoryLine {
     fulfillable: i64,
     inbound: i64,
     reserved: i64,
-    avg_daily_units: String,
+    avg_weekly_units: String,
     weeks_of_cover: Option<String>,
     is_low: bool,
 }
@@ -148,12 +150,10 @@ pub(crate) async fn page(
             .await?;
 
         let mut sales = vec![None::<f64>; days.len()];
-        let mut units_by_sku: HashMap<String, i64> = HashMap::new();
         for row in &business {
             if let Some(&i) = index.get(&row.row.date) {
                 *sales[i].get_or_insert(0.0) += to_f64(row.row.ordered_product_sales);
             }
-            *units_by_sku.entry(row.row.sku.clone()).or_default() += row.row.units_ordered;
         }
         let mut spend = vec![None::<f64>; days.len()];
         let mut ad_sales = vec![None::<f64>; days.len()];
@@ -244,46 +244,40 @@ pub(crate) async fn page(
             ),
         ];
 
-        let inventory_date = snapshots.latest_inventory_date(store.id).await?;
-        let mut inventory = Vec::new();
-        if let Some(date) = inventory_date {
-            let mut rows: Vec<(Option<f64>, InventoryLine)> = snapshots
-                .inventory_on(store.id, date, Some(&chosen))
-                .await?
-                .into_iter()
-                .map(|stamped| {
-                    let row = stamped.row;
-                    let units = units_by_sku.get(&row.sku).copied().unwrap_or(0);
-                    let avg = units as f64 / DAYS as f64;
-                    let weeks = (avg > 0.0).then(|| row.fulfillable_quantity as f64 / (avg * 7.0));
-                    let line = InventoryLine {
-                        product: row.product_name.clone().or(row.asin.clone()).unwrap_or_default(),
-                        sku: row.sku,
-                        fulfillable: row.fulfillable_quantity,
-                        inbound: row.inbound_working_quantity
-                            + row.inbound_shipped_quantity
-                            + row.inbound_receiving_quantity,
-                        reserved: row.reserved_quantity,
-                        avg_daily_units: format!("{avg:.1}"),
-                        weeks_of_cover: weeks.map(|w| format!("{w:.1}")),
-                        is_low: weeks.is_some_and(|w| w < LOW_COVER_WEEKS),
-                    };
-                    (weeks, line)
+        // The API's per-SKU summary over the same 30 days: one computation
+        // of weeks of cover for both.
+        let mut rows: Vec<SkuSummary> = snapshots
+            .summary(store.id, from, today, Some(&chosen))
+            .await?
+            .into_iter()
+            .filter(|s| s.inventory.is_some())
+            .collect();
+        let inventory_date = rows.iter().filter_map(|s| s.inventory.map(|i| i.date)).max();
+        // Most urgent first; SKUs that did not sell last.
+        rows.sort_by(|a, b| match (a.weeks_of_cover(), b.weeks_of_cover()) {
+            (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.sku.cmp(&b.sku)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.sku.cmp(&b.sku),
+        });
+        let inventory = rows
+            .into_iter()
+            .take(MAX_INVENTORY_ROWS)
+            .filter_map(|s| {
+                let stock = s.inventory?;
+                let weeks = s.weeks_of_cover();
+                Some(InventoryLine {
+                    product: s.product_name.clone().or(s.asin.clone()).unwrap_or_default(),
+                    avg_weekly_units: s.average_weekly_units().to_string(),
+                    weeks_of_cover: weeks.map(|w| w.to_string()),
+                    is_low: weeks.is_some_and(|w| w < LOW_COVER_WEEKS),
+                    sku: s.sku,
+                    fulfillable: stock.fulfillable,
+                    inbound: stock.inbound,
+                    reserved: stock.reserved,
                 })
-                .collect();
-            // Most urgent first; SKUs that did not sell last.
-            rows.sort_by(|a, b| match (a.0, b.0) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => a.1.sku.cmp(&b.1.sku),
-            });
-            inventory = rows
-                .into_iter()
-                .take(MAX_INVENTORY_ROWS)
-                .map(|(_, l)| l)
-                .collect();
-        }
+            })
+            .collect();
 
         let page = StorePage {
             chrome: Chrome::for_viewer(&viewer, &uri, "stores", &store.store_name),

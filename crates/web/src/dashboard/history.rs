@@ -2,14 +2,12 @@
 //! status and creation date, sorted, paged; one task's error detail and its
 //! retry button (the API's retry, shared).
 //!
-//! The database lists tasks newest first with store, kind and status filters.
-//! A date filter or another order is applied here to the newest
-//! [`SCAN_LIMIT`] matching tasks, and the page says so when that cut anything.
+//! Filters, order and pages are the database's (`SyncTasks::history`), the
+//! same query as the API's `GET /sync-tasks`, so every matching task counts.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use amzsync_db::{SyncTask, SyncTaskFilter};
+use amzsync_db::{SyncTask, SyncTaskFilter, TaskHistory, TaskOrder, TaskSortKey};
 use amzsync_domain::{StoreId, SyncKind, SyncTaskId, TaskStatus};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -28,9 +26,6 @@ use crate::extract::parse_field;
 use crate::{ApiError, AppState};
 
 const PAGE_SIZE: u32 = 25;
-/// How many of the newest matching tasks a date filter or a sort looks at.
-const SCAN_LIMIT: usize = 2000;
-const SCAN_PAGE: u32 = 500;
 
 /// The query string, raw; each value is parsed with its type's `FromStr`.
 #[derive(Debug, Default, Deserialize)]
@@ -45,53 +40,15 @@ pub(crate) struct HistoryQuery {
     page: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SortKey {
-    Created,
-    Store,
-    Kind,
-    Status,
-    Duration,
-    Records,
-}
-
-impl SortKey {
-    const ALL: [SortKey; 6] = [
-        SortKey::Created,
-        SortKey::Store,
-        SortKey::Kind,
-        SortKey::Status,
-        SortKey::Duration,
-        SortKey::Records,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            SortKey::Created => "created",
-            SortKey::Store => "store",
-            SortKey::Kind => "kind",
-            SortKey::Status => "status",
-            SortKey::Duration => "duration",
-            SortKey::Records => "records",
-        }
-    }
-
-    fn parse(raw: Option<&str>) -> SortKey {
-        SortKey::ALL
-            .into_iter()
-            .find(|k| Some(k.as_str()) == raw)
-            .unwrap_or(SortKey::Created)
-    }
-
-    fn label(self, t: &Text) -> &'static str {
-        match self {
-            SortKey::Created => t.created,
-            SortKey::Store => t.store,
-            SortKey::Kind => t.kind,
-            SortKey::Status => t.status,
-            SortKey::Duration => t.duration,
-            SortKey::Records => t.records_synced,
-        }
+/// The column header's label of a sort key.
+fn sort_label(key: TaskSortKey, t: &Text) -> &'static str {
+    match key {
+        TaskSortKey::Created => t.created,
+        TaskSortKey::Store => t.store,
+        TaskSortKey::Kind => t.kind,
+        TaskSortKey::Status => t.status,
+        TaskSortKey::Duration => t.duration,
+        TaskSortKey::Records => t.records_synced,
     }
 }
 
@@ -151,15 +108,10 @@ struct HistoryPage {
     pages: u32,
     prev_href: Option<String>,
     next_href: Option<String>,
-    limited: Option<String>,
 }
 
 struct Parsed {
-    filter: SyncTaskFilter,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    sort: SortKey,
-    ascending: bool,
+    query: TaskHistory,
     page: u32,
 }
 
@@ -176,15 +128,24 @@ impl HistoryQuery {
             ));
         }
         Ok(Parsed {
-            filter: SyncTaskFilter {
-                store_id: parse_field::<StoreId>("store", self.store.as_deref())?,
-                status: parse_field::<TaskStatus>("status", self.status.as_deref())?,
-                kind: parse_field::<SyncKind>("kind", self.kind.as_deref())?,
+            query: TaskHistory {
+                filter: SyncTaskFilter {
+                    store_id: parse_field::<StoreId>("store", self.store.as_deref())?,
+                    status: parse_field::<TaskStatus>("status", self.status.as_deref())?,
+                    kind: parse_field::<SyncKind>("kind", self.kind.as_deref())?,
+                },
+                created_from: from,
+                created_to: to,
+                order: TaskOrder {
+                    // An unknown column (an old link) falls back to the default order.
+                    key: self
+                        .sort
+                        .as_deref()
+                        .and_then(|k| k.parse().ok())
+                        .unwrap_or_default(),
+                    ascending: self.dir.as_deref() == Some("asc"),
+                },
             },
-            from,
-            to,
-            sort: SortKey::parse(self.sort.as_deref()),
-            ascending: self.dir.as_deref() == Some("asc"),
             page: parse_field::<u32>("page", self.page.as_deref())?
                 .unwrap_or(1)
                 .max(1),
@@ -192,7 +153,7 @@ impl HistoryQuery {
     }
 
     /// This query with some values replaced, as a link.
-    fn href(&self, sort: Option<(SortKey, bool)>, page: Option<u32>) -> String {
+    fn href(&self, sort: Option<(TaskSortKey, bool)>, page: Option<u32>) -> String {
         let (sort_key, ascending) = match sort {
             Some(s) => (Some(s.0.as_str().to_owned()), s.1),
             None => (self.sort.clone(), self.dir.as_deref() == Some("asc")),
@@ -224,25 +185,6 @@ impl HistoryQuery {
     }
 }
 
-fn compare(
-    key: SortKey,
-    a: &SyncTask,
-    b: &SyncTask,
-    names: &HashMap<i64, String>,
-    now: DateTime<Utc>,
-) -> Ordering {
-    let by = match key {
-        SortKey::Created => a.created_at.cmp(&b.created_at),
-        SortKey::Store => names.get(&a.store_id.0).cmp(&names.get(&b.store_id.0)),
-        SortKey::Kind => a.sync_type.as_str().cmp(b.sync_type.as_str()),
-        SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
-        SortKey::Duration => a.duration(now).cmp(&b.duration(now)),
-        SortKey::Records => a.records_synced.cmp(&b.records_synced),
-    };
-    // Ties keep the newest first, whatever the direction.
-    by.then_with(|| b.id.0.cmp(&a.id.0))
-}
-
 /// How long a task ran: nothing while it waits (a retried task keeps the
 /// start of its first run until a worker claims it again).
 fn shown_duration(task: &SyncTask, now: DateTime<Utc>) -> Option<String> {
@@ -265,41 +207,12 @@ pub(crate) async fn page(
         let now = state.clock.now();
         let stores = state.db.stores().list(scope).await?;
         let names: HashMap<i64, String> = stores.iter().map(|s| (s.id.0, s.store_name.clone())).collect();
-        let tasks = state.db.sync_tasks();
-
-        let is_plain = p.from.is_none() && p.to.is_none() && p.sort == SortKey::Created && !p.ascending;
-        let (items, total, limited) = if is_plain {
-            let found = tasks.list(scope, &p.filter, p.page, PAGE_SIZE).await?;
-            (found.items, usize::try_from(found.total).unwrap_or(0), false)
-        } else {
-            let mut all = Vec::new();
-            let mut scan_page = 1;
-            let limited = loop {
-                let found = tasks.list(scope, &p.filter, scan_page, SCAN_PAGE).await?;
-                let got = found.items.len();
-                all.extend(found.items);
-                let total = usize::try_from(found.total).unwrap_or(0);
-                if got < SCAN_PAGE as usize || all.len() >= total {
-                    break false;
-                }
-                if all.len() >= SCAN_LIMIT {
-                    break true;
-                }
-                scan_page += 1;
-            };
-            all.retain(|task| {
-                let day = task.created_at.date_naive();
-                p.from.is_none_or(|f| day >= f) && p.to.is_none_or(|t| day <= t)
-            });
-            all.sort_by(|a, b| {
-                let order = compare(p.sort, a, b, &names, now);
-                if p.ascending { order } else { order.reverse() }
-            });
-            let total = all.len();
-            let start = (p.page as usize - 1) * PAGE_SIZE as usize;
-            let items = all.into_iter().skip(start).take(PAGE_SIZE as usize).collect();
-            (items, total, limited)
-        };
+        let found = state
+            .db
+            .sync_tasks()
+            .history(scope, &p.query, p.page, PAGE_SIZE)
+            .await?;
+        let (items, total) = (found.items, usize::try_from(found.total).unwrap_or(0));
 
         let pages = u32::try_from(total.div_ceil(PAGE_SIZE as usize))
             .unwrap_or(u32::MAX)
@@ -322,25 +235,26 @@ pub(crate) async fn page(
                 error_class: task.error_class.map(|c| t.error_class(c)),
             })
             .collect();
-        let columns = SortKey::ALL
+        let order = p.query.order;
+        let columns = TaskSortKey::ALL
             .into_iter()
             .map(|key| {
-                let current = key == p.sort;
+                let current = key == order.key;
                 // The first click on a column sorts it the natural way for it.
                 let next_ascending = if current {
-                    !p.ascending
+                    !order.ascending
                 } else {
-                    matches!(key, SortKey::Store | SortKey::Kind | SortKey::Status)
+                    matches!(key, TaskSortKey::Store | TaskSortKey::Kind | TaskSortKey::Status)
                 };
                 SortLink {
-                    label: key.label(t),
+                    label: sort_label(key, t),
                     href: q.href(Some((key, next_ascending)), Some(1)),
-                    aria_sort: match (current, p.ascending) {
+                    aria_sort: match (current, order.ascending) {
                         (false, _) => "none",
                         (true, true) => "ascending",
                         (true, false) => "descending",
                     },
-                    arrow: match (current, p.ascending) {
+                    arrow: match (current, order.ascending) {
                         (false, _) => "",
                         (true, true) => "▲",
                         (true, false) => "▼",
@@ -354,7 +268,7 @@ pub(crate) async fn page(
             .map(|s| Choice {
                 value: s.id.0.to_string(),
                 label: s.store_name.clone(),
-                selected: p.filter.store_id == Some(s.id),
+                selected: p.query.filter.store_id == Some(s.id),
             })
             .collect();
         let kinds = KINDS
@@ -362,7 +276,7 @@ pub(crate) async fn page(
             .map(|k| Choice {
                 value: slug(k).to_owned(),
                 label: t.kind(k).to_owned(),
-                selected: p.filter.kind == Some(k),
+                selected: p.query.filter.kind == Some(k),
             })
             .collect();
         let statuses = TaskStatus::ALL
@@ -377,8 +291,8 @@ pub(crate) async fn page(
             chrome: Chrome::for_viewer(&viewer, &uri, "history", t.history_title),
             t,
             filters: Filters {
-                from: p.from.map(|d| d.to_string()).unwrap_or_default(),
-                to: p.to.map(|d| d.to_string()).unwrap_or_default(),
+                from: p.query.created_from.map(|d| d.to_string()).unwrap_or_default(),
+                to: p.query.created_to.map(|d| d.to_string()).unwrap_or_default(),
             },
             stores: store_choices,
             kinds,
@@ -390,7 +304,6 @@ pub(crate) async fn page(
             pages,
             prev_href: (p.page > 1).then(|| q.href(None, Some(p.page - 1))),
             next_href: (p.page < pages).then(|| q.href(None, Some(p.page + 1))),
-            limited: limited.then(|| fill(t.scan_limited, SCAN_LIMIT)),
         };
         Ok(render(StatusCode::OK, &page))
     }

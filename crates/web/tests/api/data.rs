@@ -1,6 +1,6 @@
 //! Synced data: inventory on a day, business and ads metrics over a range, JSON or CSV.
 
-use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots};
+use amzsync_db::{AdsMetricRow, ArchivedTable, BusinessMetricRow, InventoryRow, Snapshots};
 use amzsync_domain::StoreId;
 use chrono::NaiveDate;
 use reqwest::Method;
@@ -79,7 +79,7 @@ fn ads(store: StoreId, market: &str, date: &str, sku: &str) -> AdsMetricRow {
     }
 }
 
-async fn seed(app: &TestApp, store: StoreId) {
+pub(crate) async fn seed(app: &TestApp, store: StoreId) {
     let mut tx = app.db().begin().await.unwrap();
     Snapshots::upsert_inventory(
         &mut tx,
@@ -263,7 +263,7 @@ async fn ads_metrics_are_read_over_a_range_and_exported_as_csv() {
 async fn a_bad_range_names_the_parameter() {
     let app = TestApp::sqlite().await;
     let store = app.store("A1SELLER").await;
-    for resource in ["business-metrics", "ads-metrics"] {
+    for resource in ["business-metrics", "ads-metrics", "summary"] {
         let path = format!("/api/v1/amazon/stores/{store}/{resource}");
         let cases = [
             ("to=2024-05-01", 400, "malformed_field", "from"),
@@ -286,7 +286,178 @@ async fn a_bad_range_names_the_parameter() {
     }
 }
 
+/// Figures computed by hand (see each assertion); cents that add up to an
+/// inexact float (0.1 + 0.2) test that money is summed as decimals.
+async fn summary_sums_each_sku_over_the_range_with_ratios_and_weeks_of_cover(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let store = app.store("A1SELLER").await;
+    let money = |cents: i64| Decimal::new(cents, 2);
+    let sold = |market: &str, date: &str, sku: &str, sales: i64, units: i64, sessions: i64| {
+        let mut row = business(store, market, date, sku);
+        row.ordered_product_sales = money(sales);
+        row.units_ordered = units;
+        row.sessions = sessions;
+        row.page_views = sessions + 2;
+        if market == CA {
+            row.currency = "CAD".into();
+        }
+        row
+    };
+    let advertised = |date: &str, sku: &str, spend: i64, sales: i64| {
+        let mut row = ads(store, US, date, sku);
+        row.spend = money(spend);
+        row.sales_7d = money(sales);
+        row
+    };
+    let mut tx = app.db().begin().await.unwrap();
+    Snapshots::upsert_business(
+        &mut tx,
+        &[
+            sold(US, "2024-04-01", "MUG-1", 505, 2, 8),
+            sold(US, "2024-05-01", "MUG-1", 1010, 3, 20),
+            sold(US, "2024-05-02", "MUG-1", 20, 1, 10),
+            sold(US, "2024-05-01", "MUG-2", 0, 0, 5),
+            sold(CA, "2024-05-01", "MUG-1", 700, 7, 9),
+            // Outside every range asked for below.
+            sold(US, "2024-05-03", "MUG-1", 99_999, 99, 99),
+        ],
+    )
+    .await
+    .unwrap();
+    Snapshots::upsert_ads(
+        &mut tx,
+        &[
+            advertised("2024-05-01", "MUG-1", 110, 440),
+            advertised("2024-05-02", "MUG-1", 10, 0),
+            advertised("2024-05-02", "MUG-2", 200, 0),
+        ],
+    )
+    .await
+    .unwrap();
+    Snapshots::upsert_inventory(
+        &mut tx,
+        &[
+            // An older day: not current.
+            inventory(store, US, "2024-05-01", "MUG-1", 99),
+            inventory(store, US, "2024-05-02", "MUG-1", 10),
+            inventory(store, US, "2024-05-02", "MUG-3", 5),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // April's row moves to the archive; a range reaching it must still count it.
+    let moved = app
+        .db()
+        .archive()
+        .archive_older_than(ArchivedTable::BusinessMetricSnapshots, day("2024-04-15"), 100)
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+
+    let path = format!("/api/v1/amazon/stores/{store}/summary");
+    let reply = app.get(&format!("{path}?from=2024-05-01&to=2024-05-02")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    let items = body["items"].as_array().unwrap();
+    let keys: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i["marketplace_id"].as_str().unwrap(), i["sku"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [(CA, "MUG-1"), (US, "MUG-1"), (US, "MUG-2"), (US, "MUG-3")]);
+
+    let ca = &items[0];
+    assert_eq!(ca["currency"], "CAD");
+    assert_eq!(ca["sales"], "7");
+    assert_eq!(ca["units"], 7);
+    assert_eq!(ca["ad_spend"], "0");
+    assert_eq!(ca["acos"], serde_json::Value::Null);
+    assert_eq!(ca["tacos"], "0.0000");
+    assert_eq!(ca["inventory_date"], serde_json::Value::Null);
+    assert_eq!(ca["weeks_of_cover"], serde_json::Value::Null);
+
+    let mug1 = &items[1];
+    assert_eq!(mug1["currency"], "USD");
+    assert_eq!(mug1["sales"], "10.3"); // 10.10 + 0.20
+    assert_eq!(mug1["units"], 4);
+    assert_eq!(mug1["sessions"], 30);
+    assert_eq!(mug1["page_views"], 34);
+    assert_eq!(mug1["ad_spend"], "1.2"); // 1.10 + 0.10
+    assert_eq!(mug1["ad_sales"], "4.4");
+    assert_eq!(mug1["acos"], "0.2727"); // 1.2 / 4.4 = 0.27272…
+    assert_eq!(mug1["tacos"], "0.1165"); // 1.2 / 10.3 = 0.11650…
+    assert_eq!(mug1["inventory_date"], "2024-05-02");
+    assert_eq!(mug1["fulfillable_quantity"], 10);
+    assert_eq!(mug1["inbound_quantity"], 3);
+    assert_eq!(mug1["reserved_quantity"], 3);
+    assert_eq!(mug1["average_weekly_units"], "14.00"); // 4 units × 7 / 2 days
+    assert_eq!(mug1["weeks_of_cover"], "0.93"); // (10 + 3) / 14 = 0.928…
+    assert_eq!(mug1["product_name"], "Mug, \"large\"");
+
+    let mug2 = &items[2];
+    assert_eq!(mug2["ad_spend"], "2");
+    assert_eq!(mug2["acos"], serde_json::Value::Null, "no ad sales");
+    assert_eq!(mug2["tacos"], serde_json::Value::Null, "no sales");
+    assert_eq!(mug2["average_weekly_units"], "0.00");
+
+    let mug3 = &items[3];
+    assert_eq!(mug3["currency"], "USD", "the marketplace's, without money rows");
+    assert_eq!(mug3["sales"], "0");
+    assert_eq!(mug3["fulfillable_quantity"], 5);
+    assert_eq!(mug3["weeks_of_cover"], serde_json::Value::Null, "nothing ordered");
+
+    // From April: the archived day counts (32 days, 6 units).
+    let april = app
+        .get(&format!("{path}?from=2024-04-01&to=2024-05-02&marketplace_id=US"))
+        .await
+        .json();
+    let items = april["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["sku"], "MUG-1");
+    assert_eq!(items[0]["sales"], "15.35");
+    assert_eq!(items[0]["units"], 6);
+    assert_eq!(items[0]["average_weekly_units"], "1.31"); // 6 × 7 / 32 = 1.3125
+    assert_eq!(items[0]["weeks_of_cover"], "9.90"); // 13 × 32 / 42 = 9.904…
+
+    let csv = app
+        .get(&format!("{path}?from=2024-05-01&to=2024-05-02&format=csv"))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .contains(&format!("summary-{store}-2024-05-01-2024-05-02.csv")),
+        "{:?}",
+        csv.headers
+    );
+    let mut lines = csv.text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "marketplace_id,sku,asin,product_name,currency,sales,units,sessions,page_views,ad_spend,\
+         ad_sales,acos,tacos,inventory_date,fulfillable_quantity,inbound_quantity,reserved_quantity,\
+         average_weekly_units,weeks_of_cover"
+    );
+    assert_eq!(
+        lines.nth(1).unwrap(),
+        format!(
+            "{US},MUG-1,B000TEST01,\"Mug, \"\"large\"\"\",USD,10.3,4,30,34,1.2,4.4,0.2727,0.1165,2024-05-02,10,3,3,14.00,0.93"
+        )
+    );
+    assert_eq!(lines.count(), 2);
+
+    // Another tenant's store is not there at all.
+    let (_, bob) = app.tenant("bob").await;
+    send(app.request_as(
+        &bob,
+        Method::GET,
+        &format!("{path}?from=2024-05-01&to=2024-05-02"),
+    ))
+    .await
+    .assert_error(404, "not_found", None);
+}
+
 on_both_engines!(
     inventory_is_read_for_one_day_and_filtered_by_marketplace,
-    business_metrics_are_read_over_a_range_with_money_as_decimal_strings
+    business_metrics_are_read_over_a_range_with_money_as_decimal_strings,
+    summary_sums_each_sku_over_the_range_with_ratios_and_weeks_of_cover
 );

@@ -48,6 +48,11 @@ async fn another_tenant_sees_nothing_of_the_first(db: TestDb) {
             format!("{s}/ads-metrics?from=2024-05-01&to=2024-05-02&format=csv"),
             None,
         ),
+        (
+            Method::GET,
+            format!("{s}/summary?from=2024-05-01&to=2024-05-02"),
+            None,
+        ),
         (Method::GET, format!("/api/v1/amazon/sync-tasks/{failed}"), None),
         (Method::GET, format!("/api/v1/amazon/sync-tasks/{pending}"), None),
         (

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod contract;
 mod data;
 mod errors;
 mod helpers;

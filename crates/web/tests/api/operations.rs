@@ -130,6 +130,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/amazon/stores/{store_id}/inventory"),
     ("get", "/api/v1/amazon/stores/{store_id}/business-metrics"),
     ("get", "/api/v1/amazon/stores/{store_id}/ads-metrics"),
+    ("get", "/api/v1/amazon/stores/{store_id}/summary"),
     ("post", "/api/v1/admin/users"),
     ("get", "/api/v1/admin/users"),
     ("post", "/api/v1/admin/users/{user_id}/tokens"),
@@ -184,6 +185,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         "TaskView",
         "TaskPage",
         "SyncRequest",
+        "SummaryItems",
     ] {
         assert!(
             components["schemas"][schema].is_object(),

@@ -3,6 +3,9 @@
 use amzsync_domain::{ErrorClass, StoreId, SyncTaskId};
 use serde_json::{Value, json};
 
+use amzsync_test_support::{TestDb, on_both_engines};
+use chrono::{Days, Utc};
+
 use crate::helpers::TestApp;
 
 fn ids(page: &Value) -> Vec<String> {
@@ -81,6 +84,11 @@ async fn paging_out_of_range_is_refused_naming_the_parameter() {
         ("store_id=x", 400, "malformed_field", "store_id"),
         ("status=done", 400, "malformed_field", "status"),
         ("sync_type=orders", 400, "malformed_field", "sync_type"),
+        ("from=yesterday", 400, "malformed_field", "from"),
+        ("to=2024-13-01", 400, "malformed_field", "to"),
+        ("from=2024-05-02&to=2024-05-01", 422, "invalid_field", "from"),
+        ("sort=fastest", 400, "malformed_field", "sort"),
+        ("order=up", 400, "malformed_field", "order"),
     ];
     for (query, status, code, field) in cases {
         app.get(&format!("/api/v1/amazon/sync-tasks?{query}"))
@@ -123,6 +131,50 @@ async fn tasks_are_filtered_by_store_status_and_kind() {
         .json();
     assert_eq!(empty_values["total"], 6, "empty filters mean any");
 }
+
+/// The tasks are created today; the days asked for are one or two away, so a
+/// run across midnight agrees.
+async fn tasks_are_filtered_by_creation_day_and_sorted_by_any_column(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let store = app.store("A1SELLER").await;
+    let made = history(&app, store).await;
+    let day = |offset: i64| {
+        let today = Utc::now().date_naive();
+        let shifted = if offset < 0 {
+            today.checked_sub_days(Days::new(offset.unsigned_abs()))
+        } else {
+            today.checked_add_days(Days::new(offset.unsigned_abs()))
+        };
+        shifted.unwrap().to_string()
+    };
+    let list = |query: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/amazon/sync-tasks?{query}"))
+                .await
+                .json()
+        }
+    };
+
+    let around_today = list(format!("from={}&to={}", day(-1), day(1))).await;
+    assert_eq!(around_today["total"], 5);
+    assert_eq!(list(format!("to={}", day(-2))).await["total"], 0);
+    assert_eq!(list(format!("from={}", day(2))).await["total"], 0);
+
+    let id = |i: usize| made[i].to_string();
+    // Records synced: 4, 2, then three tasks with none, newest first.
+    let by_records = list("sort=records".into()).await;
+    assert_eq!(ids(&by_records), [id(4), id(2), id(3), id(1), id(0)]);
+    let fewest_first = list("sort=records&order=asc&page=2&page_size=2".into()).await;
+    assert_eq!(fewest_first["total"], 5);
+    assert_eq!(ids(&fewest_first), [id(0), id(2)]);
+    let by_status = list(format!("sort=status&order=asc&from={}", day(-1))).await;
+    assert_eq!(ids(&by_status), [id(3), id(1), id(4), id(2), id(0)]);
+    let oldest_first = list("sort=created&order=asc".into()).await;
+    assert_eq!(ids(&oldest_first), [id(0), id(1), id(2), id(3), id(4)]);
+}
+
+on_both_engines!(tasks_are_filtered_by_creation_day_and_sorted_by_any_column);
 
 #[tokio::test]
 async fn a_task_shows_progress_counts_error_report_ids_attempts_and_duration() {

@@ -81,7 +81,7 @@ async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
     let mut ads = Vec::new();
     for back in 0..30 {
         let date = today.checked_sub_days(Days::new(back)).unwrap();
-        // 14 units a day of MUG: 196 fulfillable is two weeks of cover.
+        // 14 units a day of MUG (98 a week): 190 fulfillable + 6 inbound is two weeks of cover.
         business.push(sale(store, date, "MUG", 14, Decimal::new(100, 0)));
         ads.push(ad(store, date, "MUG", Decimal::new(10, 0), Decimal::new(40, 0)));
     }
@@ -93,7 +93,7 @@ async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
         999,
         Decimal::ONE,
     ));
-    let inventory = [stock(store, today, "MUG", 196), stock(store, today, "IDLE", 50)];
+    let inventory = [stock(store, today, "MUG", 190), stock(store, today, "IDLE", 50)];
     let mut tx = app.db().begin().await.unwrap();
     Snapshots::upsert_business(&mut tx, &business).await.unwrap();
     Snapshots::upsert_ads(&mut tx, &ads).await.unwrap();
@@ -126,7 +126,8 @@ async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
     assert_eq!(page.count(r#"<polyline class="line""#), 2);
 
     assert_eq!(page.count(r#"data-test="inventory-row""#), 2);
-    page.assert_contains(r#"data-test="weeks-of-cover">2.0<"#)
+    page.assert_contains(r#"data-test="weeks-of-cover">2.00<"#)
+        .assert_contains("<td class=\"num\">98.00</td>")
         .assert_contains("&#60;b&#62;MUG&#60;/b&#62;")
         .assert_contains("<td class=\"num\">6</td>");
     let mug = page.text.find("<th scope=\"row\">MUG").unwrap();
