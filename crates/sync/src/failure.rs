@@ -91,6 +91,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pacing_and_a_lost_lease_are_told_apart_from_faults() {
+        let paced = Failure::amazon(
+            "requesting",
+            &AmazonError::Paced {
+                wait: Duration::from_secs(59),
+            },
+        );
+        assert_eq!(
+            (paced.class, paced.paced, paced.retry_after),
+            (ErrorClass::Throttled, true, Some(Duration::from_secs(59)))
+        );
+        let throttled = Failure::amazon("requesting", &AmazonError::Throttled { retry_after: None });
+        assert!(!throttled.paced, "a 429 from Amazon is not our own pacing");
+
+        let task_id = amzsync_domain::SyncTaskId(ulid::Ulid::nil());
+        let lost = Failure::db("recording progress", &amzsync_db::Error::LeaseLost { task_id });
+        assert!(lost.lease_lost);
+        let down = Failure::db(
+            "recording progress",
+            &amzsync_db::Error::NotFound { what: "sync task" },
+        );
+        assert!(!down.lease_lost);
+    }
+
+    #[test]
     fn each_amazon_error_gets_the_class_fr7_acts_on() {
         let class = |e: AmazonError| Failure::amazon("x", &e).class;
         assert_eq!(

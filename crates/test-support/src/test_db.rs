@@ -189,9 +189,15 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
         if exists {
             return Ok(());
         }
-        // Templates of older migrations are no longer used by anyone.
+        // Templates of other migrations belong to older commits, or to
+        // another checkout (a branch with a new migration) whose tests may
+        // be cloning them right now: keep the newest few (database oids
+        // grow with creation), drop the rest so they do not pile up.
         let stale: Vec<String> = sqlx::query_scalar(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'amzsync\\_template\\_%' AND datname <> $1",
+            "SELECT datname FROM pg_database
+             WHERE datname LIKE 'amzsync\\_template\\_%' AND datname NOT LIKE '%\\_building'
+               AND datname <> $1
+             ORDER BY oid DESC OFFSET 4",
         )
         .bind(&template)
         .fetch_all(&mut *admin)
