@@ -884,6 +884,8 @@ async fn progress_renews_a_lease_and_a_delivery_that_lost_its_task_writes_nothin
         .await
         .unwrap();
     assert_eq!(tasks.get(Scope::All, new.id).await.unwrap().progress_done, 2);
+}
+
 async fn history_filters_by_creation_day_and_sorts_in_the_database(t: TestDb) {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 5, 1, 23, 50, 0).unwrap());
     let db = t.db.clone().with_clock(Arc::new(clock.clone()));
