@@ -4,8 +4,10 @@
 //! claim means another delivery owns it, it is snoozed until later, or it is
 //! finished), reads its [checkpoint](crate::checkpoint), and then:
 //!
-//! 1. **plans** it on the first delivery (one unit per report; advertising
-//!    first discovers the store's Ads profiles, [`ads::discover`]);
+//! 1. **plans** it on the first delivery (one unit per report, or per day's
+//!    pair of Sales & Traffic reports; an inventory window before today is a
+//!    ledger backfill; advertising first discovers the store's Ads profiles,
+//!    [`ads::discover`]);
 //! 2. **requests** every report not requested yet (reusing a matching recent
 //!    report, or the report an Ads 425 names, so a crash between the request
 //!    and the checkpoint costs no second report), checkpointing each report
@@ -222,12 +224,21 @@ impl Run<'_> {
             let checkpoint = match stored {
                 Some(checkpoint) => checkpoint,
                 None => {
-                    let checkpoint = Checkpoint::new(plan::units(
-                        self.task.sync_type,
-                        &store.marketplaces,
-                        self.window()?,
-                        self.engine.now(),
-                    ));
+                    let window = self.window()?;
+                    let primary = store.marketplaces.first().map_or("", String::as_str);
+                    let units = if self.task.sync_type == SyncKind::Inventory
+                        && plan::is_ledger_backfill(primary, window, self.task.created_at)
+                    {
+                        plan::ledger_units(&store.marketplaces, window)
+                    } else {
+                        plan::units(
+                            self.task.sync_type,
+                            &store.marketplaces,
+                            window,
+                            self.engine.now(),
+                        )
+                    };
+                    let checkpoint = Checkpoint::new(units);
                     self.planned(&store, &checkpoint).await?;
                     checkpoint
                 }
@@ -245,7 +256,12 @@ impl Run<'_> {
         mut checkpoint: Checkpoint,
     ) -> Result<Step, Failure> {
         for i in 0..checkpoint.units.len() {
-            if checkpoint.units[i].state == UnitState::Planned {
+            let unit = &checkpoint.units[i];
+            let unrequested = match source {
+                Source::Sp(_) => sp::needs_request(self.task.sync_type, unit),
+                Source::Ads(_) => unit.state == UnitState::Planned,
+            };
+            if unrequested {
                 self.request(source, &mut checkpoint, i).await?;
             }
         }
@@ -325,34 +341,48 @@ impl Run<'_> {
         self.engine.inner.clients.for_store(store.region, credentials)
     }
 
-    /// Requests the report of unit `i` and checkpoints its id at once.
+    /// Requests the reports of unit `i` not requested yet and checkpoints
+    /// each id at once.
     async fn request(
         &mut self,
         source: &Source<'_>,
         checkpoint: &mut Checkpoint,
         i: usize,
     ) -> Result<(), Failure> {
-        let unit = &checkpoint.units[i];
-        let requested = match source {
+        let unit = checkpoint.units[i].clone();
+        let failed =
+            |e: AmazonError| Failure::amazon(&format!("requesting the report for {}", unit.label()), &e);
+        match source {
             Source::Sp(reports) => {
-                sp::request(
-                    reports,
-                    self.task.sync_type,
-                    unit,
-                    self.engine.inner.settings.report_reuse_within,
-                )
-                .await
+                let kind = self.task.sync_type;
+                let reuse = self.engine.inner.settings.report_reuse_within;
+                let child = sp::child_specification(kind, &unit);
+                if unit.report_id.is_none() {
+                    let id = sp::request(reports, &sp::specification(kind, &unit), &unit, reuse)
+                        .await
+                        .map_err(failed)?;
+                    checkpoint.units[i].report_id = Some(id);
+                    self.progressed = true;
+                    if child.is_some() {
+                        self.save(checkpoint).await?;
+                    }
+                }
+                if let Some(child) = child.filter(|_| unit.child_report_id.is_none()) {
+                    let id = sp::request(reports, &child, &unit, reuse).await.map_err(failed)?;
+                    checkpoint.units[i].child_report_id = Some(id);
+                    self.progressed = true;
+                }
             }
             Source::Ads(api) => {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
-                ads::request(api, &profile, report, unit.date, end).await
+                let id = ads::request(api, &profile, report, unit.date, end)
+                    .await
+                    .map_err(failed)?;
+                checkpoint.units[i].report_id = Some(id);
+                self.progressed = true;
             }
         }
-        .map_err(|e| Failure::amazon(&format!("requesting the report for {}", unit.label()), &e))?;
-        let unit = &mut checkpoint.units[i];
-        unit.report_id = Some(requested);
-        unit.state = UnitState::Requested;
-        self.progressed = true;
+        checkpoint.units[i].state = UnitState::Requested;
         self.save(checkpoint).await
     }
 
@@ -366,18 +396,15 @@ impl Run<'_> {
     ) -> Result<bool, Failure> {
         let unit = checkpoint.units[i].clone();
         let label = unit.label();
-        let report_id = unit.report_id.clone().unwrap_or_default();
+        // Both ids of a business unit: either report may be the one that failed.
+        let report_id = [&unit.report_id, &unit.child_report_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" + ");
         let polled = match source {
-            Source::Sp(reports) => {
-                sp::poll(
-                    reports,
-                    self.task.sync_type,
-                    self.task.store_id,
-                    &unit,
-                    &report_id,
-                )
-                .await
-            }
+            Source::Sp(reports) => sp::poll(reports, self.task.sync_type, self.task.store_id, &unit).await,
             Source::Ads(api) => {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
                 let ctx = Context {
@@ -418,8 +445,12 @@ impl Run<'_> {
             Err((stage, e)) => {
                 // A report that vanished or failed for good never recovers:
                 // the retry requests a new one.
-                if matches!(e, AmazonError::NotFound | AmazonError::ReportFatal { .. }) {
-                    self.replan(checkpoint, i).await?;
+                match &e {
+                    AmazonError::ReportFatal { report_id, .. } => {
+                        self.replan(checkpoint, i, Some(report_id)).await?;
+                    }
+                    AmazonError::NotFound => self.replan(checkpoint, i, None).await?,
+                    _ => {}
                 }
                 Err(Failure::amazon(
                     &format!("{stage} report {report_id} for {label}"),
@@ -429,10 +460,22 @@ impl Run<'_> {
         }
     }
 
-    async fn replan(&self, checkpoint: &mut Checkpoint, i: usize) -> Result<(), Failure> {
+    /// Plans unit `i` again, forgetting the report that `failed` (every
+    /// report of the unit when it is not known which): the other report of
+    /// a business unit is still good and is polled again as it is.
+    async fn replan(
+        &self,
+        checkpoint: &mut Checkpoint,
+        i: usize,
+        failed: Option<&str>,
+    ) -> Result<(), Failure> {
         let unit = &mut checkpoint.units[i];
         unit.state = UnitState::Planned;
-        unit.report_id = None;
+        for id in [&mut unit.report_id, &mut unit.child_report_id] {
+            if failed.is_none_or(|f| id.as_deref() == Some(f)) {
+                *id = None;
+            }
+        }
         self.save(checkpoint).await
     }
 

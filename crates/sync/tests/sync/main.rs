@@ -10,6 +10,7 @@ mod business;
 mod commits;
 mod faults;
 mod inventory;
+mod ledger;
 mod queues;
 mod scheduler;
 mod triggers;
