@@ -55,18 +55,18 @@ pub(super) async fn request(
 }
 
 /// Where one report stands.
-enum Ready {
-    Document(String),
-    NotReady,
+enum Generation {
+    Done { document_id: String },
+    Pending,
     Cancelled,
 }
 
-async fn ready(reports: &Reports<'_>, report_id: &str) -> Result<Ready, AmazonError> {
+async fn generation(reports: &Reports<'_>, report_id: &str) -> Result<Generation, AmazonError> {
     let report = reports.get_report(report_id).await?;
     match reports.ready_document(&report).await {
-        Ok(None) => Ok(Ready::NotReady),
-        Ok(Some(document_id)) => Ok(Ready::Document(document_id)),
-        Err(AmazonError::ReportCancelled { .. }) => Ok(Ready::Cancelled),
+        Ok(None) => Ok(Generation::Pending),
+        Ok(Some(document_id)) => Ok(Generation::Done { document_id }),
+        Err(AmazonError::ReportCancelled { .. }) => Ok(Generation::Cancelled),
         Err(e) => Err(e),
     }
 }
@@ -81,19 +81,19 @@ pub(super) async fn poll(
     unit: &Unit,
 ) -> Result<Polled, (Stage, AmazonError)> {
     let polling = |e| (Stage::Polling, e);
-    let main = ready(reports, unit.report_id.as_deref().unwrap_or_default())
+    let main = generation(reports, unit.report_id.as_deref().unwrap_or_default())
         .await
         .map_err(polling)?;
     let document_id = match main {
-        Ready::NotReady => return Ok(Polled::NotReady),
-        Ready::Cancelled => return Ok(Polled::NoData),
-        Ready::Document(id) => id,
+        Generation::Pending => return Ok(Polled::NotReady),
+        Generation::Cancelled => return Ok(Polled::NoData),
+        Generation::Done { document_id } => document_id,
     };
     let child_document_id = match &unit.child_report_id {
-        Some(child) => match ready(reports, child).await.map_err(polling)? {
-            Ready::NotReady => return Ok(Polled::NotReady),
-            Ready::Cancelled => None,
-            Ready::Document(id) => Some(id),
+        Some(child) => match generation(reports, child).await.map_err(polling)? {
+            Generation::Pending => return Ok(Polled::NotReady),
+            Generation::Cancelled => None,
+            Generation::Done { document_id } => Some(document_id),
         },
         None => None,
     };
