@@ -28,13 +28,15 @@ pub enum ArchivedTable {
     AdsAdGroupMetrics,
     AdsTargetingMetrics,
     AdsSearchTermMetrics,
+    AsinTrafficSnapshots,
+    InventoryLedgerDaily,
 }
 
 const STAMPS: &[&str] = &["created_at", "updated_at"];
 
 impl ArchivedTable {
     /// Every archived table, snapshots first.
-    pub const ALL: [ArchivedTable; 7] = [
+    pub const ALL: [ArchivedTable; 9] = [
         ArchivedTable::InventorySnapshots,
         ArchivedTable::BusinessMetricSnapshots,
         ArchivedTable::AdsMetricSnapshots,
@@ -42,6 +44,8 @@ impl ArchivedTable {
         ArchivedTable::AdsAdGroupMetrics,
         ArchivedTable::AdsTargetingMetrics,
         ArchivedTable::AdsSearchTermMetrics,
+        ArchivedTable::AsinTrafficSnapshots,
+        ArchivedTable::InventoryLedgerDaily,
     ];
 
     /// The live table's name; the archive is `<name>_archive`.
@@ -54,6 +58,8 @@ impl ArchivedTable {
             ArchivedTable::AdsAdGroupMetrics => "ads_ad_group_metrics",
             ArchivedTable::AdsTargetingMetrics => "ads_targeting_metrics",
             ArchivedTable::AdsSearchTermMetrics => "ads_search_term_metrics",
+            ArchivedTable::AsinTrafficSnapshots => "asin_traffic_snapshots",
+            ArchivedTable::InventoryLedgerDaily => "inventory_ledger_daily",
         }
     }
 
@@ -83,6 +89,16 @@ impl ArchivedTable {
                 "ad_group_id",
                 "keyword_id",
                 "search_term",
+            ],
+            ArchivedTable::AsinTrafficSnapshots => &["store_id", "marketplace_id", "date", "child_asin"],
+            ArchivedTable::InventoryLedgerDaily => &[
+                "store_id",
+                "marketplace_id",
+                "date",
+                "sku",
+                "fnsku",
+                "disposition",
+                "location",
             ],
         }
     }
@@ -186,6 +202,40 @@ impl ArchivedTable {
                 "sales_7d",
                 "orders_7d",
                 "units_7d",
+            ],
+            ArchivedTable::AsinTrafficSnapshots => &[
+                "parent_asin",
+                "currency",
+                "ordered_product_sales",
+                "ordered_product_sales_b2b",
+                "units_ordered",
+                "units_ordered_b2b",
+                "total_order_items",
+                "total_order_items_b2b",
+                "sessions",
+                "page_views",
+                "session_percentage",
+                "page_views_percentage",
+                "buy_box_percentage",
+                "unit_session_percentage",
+            ],
+            ArchivedTable::InventoryLedgerDaily => &[
+                "asin",
+                "title",
+                "starting_warehouse_balance",
+                "in_transit_between_warehouses",
+                "receipts",
+                "customer_shipments",
+                "customer_returns",
+                "vendor_returns",
+                "warehouse_transfer_in_out",
+                "found",
+                "lost",
+                "damaged",
+                "disposed",
+                "other_events",
+                "ending_warehouse_balance",
+                "unknown_events",
             ],
         }
     }

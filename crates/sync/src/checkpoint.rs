@@ -31,6 +31,12 @@
 //!             "state": "requested", "report_id": "0c4f…", "rows": 0, "failed": 0}]}
 //! ```
 //!
+//! A business unit has a second report, the CHILD-granularity Sales &
+//! Traffic report of the same marketplace and day (`child_report_id`); its
+//! rows are stored in the transaction of the SKU rows. An inventory backfill
+//! plans ledger units (`"ledger": true`) over windows of days (`date` the
+//! first, `end` the last).
+//!
 //! Unit states: `planned` (no report yet) → `requested` (report id known) →
 //! `done` (rows committed, in the same transaction as the checkpoint that
 //! says so) | `no_data` (Amazon cancelled the report: no data for that day).
@@ -134,6 +140,10 @@ pub struct Unit {
     /// Which Ads report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<AdsReport>,
+    /// An inventory ledger report over `date..=end` rather than the MYI
+    /// snapshot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ledger: bool,
     /// Where the unit is.
     pub state: UnitState,
     /// Amazon's report id, once requested.
@@ -146,6 +156,12 @@ pub struct Unit {
     /// has the tightest usage plan of all, 10 and then one per 45 s).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sent: bool,
+    /// The same for a business unit's child-ASIN report.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub child_sent: bool,
+    /// A business unit's CHILD-granularity report id, once requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_report_id: Option<String>,
     /// Rows stored.
     #[serde(default)]
     pub rows: i64,
@@ -177,9 +193,12 @@ impl Unit {
             end: None,
             profile_id: None,
             report: None,
+            ledger: false,
             state: UnitState::Planned,
             report_id: None,
             sent: false,
+            child_sent: false,
+            child_report_id: None,
             rows: 0,
             failed: 0,
         }
@@ -200,12 +219,26 @@ impl Unit {
         }
     }
 
+    /// The inventory ledger of one marketplace over `start..=end`, nothing
+    /// requested yet.
+    pub fn planned_ledger(marketplace_id: impl Into<String>, start: NaiveDate, end: NaiveDate) -> Self {
+        Self {
+            end: Some(end),
+            ledger: true,
+            ..Self::planned(marketplace_id, start)
+        }
+    }
+
     /// `ATVPDKIKX0DER 2026-03-01`, or for an Ads report
-    /// `ATVPDKIKX0DER spTargeting 2026-02-08..2026-03-09`, for messages.
+    /// `ATVPDKIKX0DER spTargeting 2026-02-08..2026-03-09`, or for a ledger
+    /// `ATVPDKIKX0DER ledger 2026-02-01..2026-02-28`, for messages.
     pub fn label(&self) -> String {
         match (self.report, self.end) {
             (Some(report), Some(end)) => {
                 format!("{} {} {}..{}", self.marketplace_id, report.name(), self.date, end)
+            }
+            (None, Some(end)) if self.ledger => {
+                format!("{} ledger {}..{}", self.marketplace_id, self.date, end)
             }
             _ => format!("{} {}", self.marketplace_id, self.date),
         }

@@ -32,6 +32,12 @@ use crate::settings::SyncSettings;
 /// Sales & Traffic history Amazon keeps: two years.
 const BUSINESS_MAX_DAYS: u32 = 730;
 
+/// Days per inventory ledger report of a backfill: a unit's rows are held in
+/// memory until they are committed, so a long backfill is cut into reports
+/// of about a month (a year is 12 reports per marketplace, within
+/// `createReport`'s burst).
+const LEDGER_REPORT_DAYS: u32 = 31;
+
 /// Today in a marketplace's time zone (UTC for an unknown marketplace id,
 /// which the store validation makes impossible in practice).
 pub fn today_in(marketplace_id: &str, now: DateTime<Utc>) -> NaiveDate {
@@ -248,7 +254,10 @@ pub fn reach(
 /// The window of a new task: `explicit` if given (validated), else the
 /// default of its kind.
 ///
-/// - inventory: today's snapshot (inventory has no history to ask for, FR-1);
+/// - inventory: today's snapshot; an explicit window of days before today is
+///   a backfill from the daily inventory ledger (FR-1), ending by yesterday
+///   in both the marketplace and UTC (ledger windows are sent as UTC days,
+///   and Amazon refuses a window ending in the future);
 /// - business: the store's lookback ending `business_settling_days` before
 ///   yesterday (PROTOCOL §4.4.4), reaching further back to the oldest day not
 ///   yet final and synced, but no further than [`reach`] (a store's first
@@ -267,9 +276,17 @@ pub fn window(
     match (kind, explicit) {
         (SyncKind::Inventory, None) => Ok(SyncWindow::day(today)),
         (SyncKind::Inventory, Some(w)) if w.start() == today && w.end() == today => Ok(w),
-        (SyncKind::Inventory, Some(_)) => Err(format!(
-            "inventory is a snapshot: only today ({today}) can be synced"
-        )),
+        (SyncKind::Inventory, Some(w)) => {
+            let last = today.min(now.date_naive()) - Days::new(1);
+            if w.end() <= last {
+                Ok(w)
+            } else {
+                Err(format!(
+                    "inventory is today's snapshot ({today}) or a backfill from the daily ledger \
+                     ending by {last}: sync the two separately"
+                ))
+            }
+        }
         (_, Some(w)) if w.end() > yesterday => Err(format!(
             "the window must end by yesterday ({yesterday}): Amazon has no complete day after it"
         )),
@@ -364,6 +381,32 @@ pub fn units(
         SyncKind::Advertising => {}
     }
     plan
+}
+
+/// Whether an inventory task is a ledger backfill: its window ends before
+/// the day it was created (in its primary marketplace), which [`window`]
+/// allows only for a backfill. Decided by the creation time, not the
+/// planning time, so a snapshot task planned after midnight stays one.
+pub fn is_ledger_backfill(primary_marketplace: &str, window: SyncWindow, created_at: DateTime<Utc>) -> bool {
+    window.end() < today_in(primary_marketplace, created_at)
+}
+
+/// The ledger reports of an inventory backfill: for each marketplace, the
+/// window cut into reports of at most [`LEDGER_REPORT_DAYS`] days (rows are
+/// stored under their own day, so one report serves many).
+pub fn ledger_units(marketplaces: &[String], window: SyncWindow) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut start = window.start();
+    while start <= window.end() {
+        let end = (start + Days::new(u64::from(LEDGER_REPORT_DAYS - 1))).min(window.end());
+        units.extend(
+            marketplaces
+                .iter()
+                .map(|m| Unit::planned_ledger(m.clone(), start, end)),
+        );
+        start = end + Days::new(1);
+    }
+    units
 }
 
 /// The Ads reports of an advertising task: for each profile, each report
@@ -580,16 +623,39 @@ mod tests {
         let now = at("2026-03-10T12:00:00Z");
         let today = SyncWindow::day(day("2026-03-10"));
         assert!(window(SyncKind::Inventory, US, Some(today), now, fresh(7), &s).is_ok());
+        let history = SyncWindow::new(day("2026-03-01"), day("2026-03-09")).expect("ordered");
+        assert_eq!(
+            window(SyncKind::Inventory, US, Some(history), now, fresh(7), &s),
+            Ok(history)
+        );
+        let reaching_today = SyncWindow::new(day("2026-03-01"), day("2026-03-10")).expect("ordered");
+        let err = window(SyncKind::Inventory, US, Some(reaching_today), now, fresh(7), &s).unwrap_err();
+        assert!(err.contains("ending by 2026-03-09"), "{err}");
+        // Just after midnight in Tokyo, its yesterday has not ended in UTC:
+        // the ledger's window (UTC days) would end in the future.
+        let tokyo_morning = at("2026-03-09T16:00:00Z");
+        let tokyo_yesterday = SyncWindow::day(day("2026-03-09"));
         assert!(
             window(
                 SyncKind::Inventory,
-                US,
-                Some(SyncWindow::day(day("2026-03-01"))),
-                now,
+                JP,
+                Some(tokyo_yesterday),
+                tokyo_morning,
                 fresh(7),
                 &s
             )
             .is_err()
+        );
+        assert!(
+            window(
+                SyncKind::Inventory,
+                JP,
+                Some(SyncWindow::day(day("2026-03-08"))),
+                tokyo_morning,
+                fresh(7),
+                &s
+            )
+            .is_ok()
         );
         assert!(window(SyncKind::Business, US, Some(today), now, fresh(7), &s).is_err());
         let past = SyncWindow::new(day("2026-03-01"), day("2026-03-09")).expect("ordered");
@@ -655,6 +721,35 @@ mod tests {
                 &SyncSettings::default()
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_ledger_backfill_is_decided_by_the_creation_day_and_cut_into_months() {
+        let created = at("2026-03-10T12:00:00Z");
+        let past = SyncWindow::new(day("2026-01-01"), day("2026-03-09")).expect("ordered");
+        assert!(is_ledger_backfill(US, past, created));
+        // A snapshot task created today and planned tomorrow stays a snapshot.
+        assert!(!is_ledger_backfill(
+            US,
+            SyncWindow::day(day("2026-03-10")),
+            created
+        ));
+        let marketplaces = vec![US.to_owned(), JP.to_owned()];
+        let labels: Vec<String> = ledger_units(&marketplaces, past)
+            .iter()
+            .map(Unit::label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                format!("{US} ledger 2026-01-01..2026-01-31"),
+                format!("{JP} ledger 2026-01-01..2026-01-31"),
+                format!("{US} ledger 2026-02-01..2026-03-03"),
+                format!("{JP} ledger 2026-02-01..2026-03-03"),
+                format!("{US} ledger 2026-03-04..2026-03-09"),
+                format!("{JP} ledger 2026-03-04..2026-03-09"),
+            ]
         );
     }
 

@@ -3,13 +3,14 @@
 //! modules only convert its types into ours (STYLE §2).
 
 use amzsync_db::{
-    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsSearchTermRow, AdsTargetingRow, BusinessMetricRow,
-    InventoryRow, Snapshots, Tx,
+    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsSearchTermRow, AdsTargetingRow, AsinTrafficRow,
+    BusinessMetricRow, InventoryRow, LedgerRow, Snapshots, Tx,
 };
 
 pub(crate) mod advertising;
 pub(crate) mod business;
 pub(crate) mod inventory;
+pub(crate) mod ledger;
 
 /// The rows of one report document, converted, and the reasons the others
 /// were skipped (malformed in the document, or unusable for us).
@@ -50,7 +51,12 @@ pub(crate) struct Batch {
 #[derive(Debug)]
 pub(crate) enum Rows {
     Inventory(Vec<InventoryRow>),
-    Business(Vec<BusinessMetricRow>),
+    /// A day's SKU rows and its child-ASIN rows, stored together.
+    Business {
+        skus: Vec<BusinessMetricRow>,
+        asins: Vec<AsinTrafficRow>,
+    },
+    Ledger(Vec<LedgerRow>),
     AdsProducts(Vec<AdsMetricRow>),
     AdsCampaigns(Vec<AdsCampaignRow>),
     AdsAdGroups(Vec<AdsAdGroupRow>),
@@ -62,7 +68,8 @@ impl Rows {
     pub(crate) fn len(&self) -> usize {
         match self {
             Rows::Inventory(r) => r.len(),
-            Rows::Business(r) => r.len(),
+            Rows::Business { skus, asins } => skus.len() + asins.len(),
+            Rows::Ledger(r) => r.len(),
             Rows::AdsProducts(r) => r.len(),
             Rows::AdsCampaigns(r) => r.len(),
             Rows::AdsAdGroups(r) => r.len(),
@@ -79,9 +86,17 @@ impl Rows {
                     Snapshots::upsert_inventory(tx, chunk).await?;
                 }
             }
-            Rows::Business(rows) => {
-                for chunk in rows.chunks(batch) {
+            Rows::Business { skus, asins } => {
+                for chunk in skus.chunks(batch) {
                     Snapshots::upsert_business(tx, chunk).await?;
+                }
+                for chunk in asins.chunks(batch) {
+                    Snapshots::upsert_asin_traffic(tx, chunk).await?;
+                }
+            }
+            Rows::Ledger(rows) => {
+                for chunk in rows.chunks(batch) {
+                    Snapshots::upsert_ledger(tx, chunk).await?;
                 }
             }
             Rows::AdsProducts(rows) => {

@@ -82,9 +82,12 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     config.amazon.endpoint = Some(sim.base_url().to_string());
     config.amazon.lwa_client_id = Some(credentials.client_id.clone());
     config.amazon.lwa_client_secret = Some(SecretString::from(credentials.client_secret.clone()));
-    // A week instead of a month keeps the first run short; polls and retries
-    // at the simulator's pace.
-    config.sync.first_run_backfill_days = 7;
+    // Three days instead of a month keep the first run short: with two Sales
+    // & Traffic reports per marketplace and day, 12 reports and the two
+    // inventory ones stay within createReport's burst of 15, which matters
+    // when the usage plans are shared in Redis, whose clock is real time.
+    // Polls and retries at the simulator's pace.
+    config.sync.first_run_backfill_days = 3;
     config.sync.poll_delay_seconds = 1;
     config.sync.retry_delay_seconds = 2;
     let overrides = AmazonOverrides {

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use amzsync_db::{AdsMetricRow, ArchivedTable, BusinessMetricRow, Db, InventoryRow, Snapshots};
+use amzsync_db::{
+    AdsMetricRow, ArchivedTable, AsinTrafficRow, BusinessMetricRow, Db, InventoryRow, LedgerRow, Snapshots,
+};
 use amzsync_domain::{ManualClock, StoreId};
 use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -16,6 +18,7 @@ on_both_engines!(
     detail_tables_are_archived_in_batches_too,
     a_day_archived_again_after_a_resync_keeps_the_newer_values,
     archival_copies_every_stored_column_of_every_table,
+    child_asin_traffic_and_the_ledger_move_to_their_archives_and_read_back_unchanged,
 );
 
 const US: &str = "ATVPDKIKX0DER";
@@ -329,4 +332,123 @@ async fn archival_copies_every_stored_column_of_every_table(t: TestDb) {
         assert_eq!(copied, schema, "{name}");
         assert_eq!(copied.len(), table.copied_columns().len(), "{name}: duplicates");
     }
+}
+
+fn asin_traffic(store: StoreId, day: u32, n: i64) -> AsinTrafficRow {
+    AsinTrafficRow {
+        store_id: store,
+        marketplace_id: US.into(),
+        date: date(day),
+        child_asin: format!("B0{n:08}"),
+        parent_asin: "B0PARENT01".into(),
+        currency: "USD".into(),
+        ordered_product_sales: Decimal::new(1_999 * n, 2),
+        ordered_product_sales_b2b: None,
+        // An ASIN with traffic and no orders: the reason the table exists.
+        units_ordered: n - 1,
+        units_ordered_b2b: Some(0),
+        total_order_items: n - 1,
+        total_order_items_b2b: None,
+        sessions: 11 * n,
+        page_views: 13 * n,
+        session_percentage: Some(Decimal::new(125, 2)),
+        page_views_percentage: Some(Decimal::new(5, 1)),
+        buy_box_percentage: Some(Decimal::new(9_850, 2)),
+        unit_session_percentage: None,
+    }
+}
+
+fn ledger(store: StoreId, day: u32, n: i64, disposition: &str) -> LedgerRow {
+    LedgerRow {
+        store_id: store,
+        marketplace_id: US.into(),
+        date: date(day),
+        sku: format!("SKU-{n}"),
+        fnsku: format!("X00{n:07}"),
+        disposition: disposition.into(),
+        location: "US".into(),
+        asin: Some(format!("B0{n:08}")),
+        title: Some(format!("Mug \"{n}\"")),
+        starting_warehouse_balance: 20 + n,
+        in_transit_between_warehouses: None,
+        receipts: Some(3),
+        customer_shipments: Some(-2 - n),
+        customer_returns: Some(1),
+        vendor_returns: Some(0),
+        warehouse_transfer_in_out: None,
+        found: Some(0),
+        lost: Some(-1),
+        damaged: Some(0),
+        disposed: Some(0),
+        other_events: Some(0),
+        ending_warehouse_balance: 20 + n + 3 - 2 - n + 1 - 1,
+        unknown_events: None,
+    }
+}
+
+async fn child_asin_traffic_and_the_ledger_move_to_their_archives_and_read_back_unchanged(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let store = create_store(&t, ann.id, "ASELLER").await.id;
+    let asins: Vec<AsinTrafficRow> = (1..=10)
+        .flat_map(|d| (1..=2).map(move |n| asin_traffic(store, d, n)))
+        .collect();
+    let ledgers: Vec<LedgerRow> = (1..=10)
+        .flat_map(|d| {
+            (1..=2).flat_map(move |n| [ledger(store, d, n, "SELLABLE"), ledger(store, d, n, "DEFECTIVE")])
+        })
+        .collect();
+    let mut tx = t.begin().await.unwrap();
+    Snapshots::upsert_asin_traffic(&mut tx, &asins).await.unwrap();
+    Snapshots::upsert_ledger(&mut tx, &ledgers).await.unwrap();
+    tx.commit().await.unwrap();
+    let read = |db: Db| async move {
+        let a = db
+            .snapshots()
+            .asin_traffic_between(store, date(1), date(10), Some(US))
+            .await
+            .unwrap();
+        let l = db
+            .snapshots()
+            .ledger_between(store, date(1), date(10), None)
+            .await
+            .unwrap();
+        (
+            a.into_iter().map(|s| s.row).collect::<Vec<_>>(),
+            l.into_iter().map(|s| s.row).collect::<Vec<_>>(),
+        )
+    };
+    let (a, l) = read(t.db.clone()).await;
+    assert_eq!(a, asins, "read back in key order, every field");
+    let mut sorted = ledgers.clone();
+    sorted.sort_by(|x, y| (x.date, &x.sku, &x.disposition).cmp(&(y.date, &y.sku, &y.disposition)));
+    assert_eq!(l, sorted);
+
+    let archive = t.archive();
+    assert_eq!(
+        archive
+            .archive_older_than(ArchivedTable::AsinTrafficSnapshots, date(4), 5)
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(
+        archive
+            .archive_older_than(ArchivedTable::InventoryLedgerDaily, date(4), 5)
+            .await
+            .unwrap(),
+        12
+    );
+    assert_eq!(
+        scalar(&t, "SELECT COUNT(*) FROM asin_traffic_snapshots").await,
+        14
+    );
+    assert_eq!(
+        scalar(&t, "SELECT COUNT(*) FROM inventory_ledger_daily_archive").await,
+        12
+    );
+    assert_eq!(
+        read(t.db.clone()).await,
+        (asins, sorted),
+        "the archive is read too"
+    );
 }

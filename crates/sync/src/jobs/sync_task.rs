@@ -5,9 +5,11 @@
 //! until later, in which case this delivery snoozes until then, or it is
 //! finished), reads its [checkpoint](crate::checkpoint), and then:
 //!
-//! 1. **plans** it on the first delivery (one unit per report; advertising
-//!    first discovers the store's Ads profiles, [`ads::discover`]), leaving
-//!    out days already final and synced by earlier tasks ([`plan::Synced`]);
+//! 1. **plans** it on the first delivery (one unit per report, or per day's
+//!    pair of Sales & Traffic reports; an inventory window before today is a
+//!    ledger backfill; advertising first discovers the store's Ads profiles,
+//!    [`ads::discover`]), leaving out days already final and synced by
+//!    earlier tasks ([`plan::Synced`]);
 //! 2. **requests** every report not requested yet (reusing a matching recent
 //!    report, or the report an Ads 425 names, so a crash between the request
 //!    and the checkpoint costs no second report), checkpointing each report
@@ -33,7 +35,7 @@ mod sp;
 use std::time::Duration;
 
 use amzsync_amazon::ads::{Ads, AdsAccount};
-use amzsync_amazon::sp::reports::Reports;
+use amzsync_amazon::sp::reports::{CreateReportSpecification, Reports};
 use amzsync_amazon::{Client, Error as AmazonError, SellingPartner};
 use amzsync_db::{Error as DbError, Lease, Scope, Store, StoreCredentials, StoreStatus, SyncTask, SyncTasks};
 use amzsync_domain::{ErrorClass, SyncKind, SyncTaskId, SyncWindow, TaskStatus};
@@ -41,7 +43,7 @@ use amzsync_jobs::{Delivery, Outcome};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tracing::Instrument as _;
 
-use crate::checkpoint::{AdsProfile, AdsReport, Checkpoint, UnitState};
+use crate::checkpoint::{AdsProfile, AdsReport, Checkpoint, Unit, UnitState};
 use crate::engine::Engine;
 use crate::failure::Failure;
 use crate::plan;
@@ -84,7 +86,7 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         task: &task,
         delivery,
         owner,
-        lease_until: std::cell::Cell::new(lease_until),
+        lease_until: std::sync::Mutex::new(lease_until),
         progressed: false,
         succeeded: false,
     };
@@ -176,7 +178,7 @@ struct Run<'a> {
     /// This delivery's name in the lease.
     owner: String,
     /// When this delivery's lease ends, as last renewed.
-    lease_until: std::cell::Cell<DateTime<Utc>>,
+    lease_until: std::sync::Mutex<DateTime<Utc>>,
     /// Whether this delivery moved the task forward (a report requested or
     /// a unit finished); a throttle after progress is pacing, not a fault.
     progressed: bool,
@@ -244,20 +246,28 @@ impl Run<'_> {
                 None => {
                     let kind = self.task.sync_type;
                     let window = self.window()?;
-                    let synced = match kind {
-                        SyncKind::Business => self.synced(window).await?,
-                        _ => plan::Synced::default(),
+                    let primary = store.marketplaces.first().map_or("", String::as_str);
+                    let checkpoint = if kind == SyncKind::Inventory
+                        && plan::is_ledger_backfill(primary, window, self.task.created_at)
+                    {
+                        Checkpoint::new(plan::ledger_units(&store.marketplaces, window))
+                    } else {
+                        let synced = match kind {
+                            SyncKind::Business => self.synced(window).await?,
+                            _ => plan::Synced::default(),
+                        };
+                        let plan = plan::units(
+                            kind,
+                            &store.marketplaces,
+                            window,
+                            self.engine.now(),
+                            plan::lookback_days(kind, &store, &inner.settings),
+                            &synced,
+                        );
+                        let mut checkpoint = Checkpoint::new(plan.units);
+                        checkpoint.skipped_final_days = plan.skipped_final_days;
+                        checkpoint
                     };
-                    let plan = plan::units(
-                        kind,
-                        &store.marketplaces,
-                        window,
-                        self.engine.now(),
-                        plan::lookback_days(kind, &store, &inner.settings),
-                        &synced,
-                    );
-                    let mut checkpoint = Checkpoint::new(plan.units);
-                    checkpoint.skipped_final_days = plan.skipped_final_days;
                     self.planned(&store, &checkpoint).await?;
                     checkpoint
                 }
@@ -286,7 +296,12 @@ impl Run<'_> {
     ) -> Result<Step, Failure> {
         let mut throttled = None;
         for i in 0..checkpoint.units.len() {
-            if checkpoint.units[i].state == UnitState::Planned {
+            let unit = &checkpoint.units[i];
+            let unrequested = match source {
+                Source::Sp(_) => sp::needs_request(self.task.sync_type, unit),
+                Source::Ads(_) => unit.state == UnitState::Planned,
+            };
+            if unrequested {
                 match self.request(source, &mut checkpoint, i).await {
                     Err(f) if f.class == ErrorClass::Throttled => {
                         throttled = Some(f);
@@ -402,55 +417,93 @@ impl Run<'_> {
         self.engine.inner.clients.for_store(store.region, credentials)
     }
 
-    /// Requests the report of unit `i` and checkpoints its id at once.
+    /// Requests the reports of unit `i` not requested yet and checkpoints
+    /// each id at once.
     async fn request(
         &mut self,
         source: &Source<'_>,
         checkpoint: &mut Checkpoint,
         i: usize,
     ) -> Result<(), Failure> {
-        let sent_before = checkpoint.units[i].sent;
-        if !sent_before {
-            checkpoint.units[i].sent = true;
-            self.save(checkpoint).await?;
-        }
-        let unit = &checkpoint.units[i];
-        let requested = match source {
+        let unit = checkpoint.units[i].clone();
+        match source {
             Source::Sp(reports) => {
-                // A near-real-time inventory report is made at most once per
-                // half hour (a second request ends FATAL), so one made for an
-                // earlier task is worth finding; a Sales & Traffic report is
-                // looked for only if this unit's request may have been sent.
-                let look = sent_before || self.task.sync_type == SyncKind::Inventory;
-                sp::request(
-                    reports,
-                    self.task.sync_type,
-                    unit,
-                    look.then_some(self.engine.inner.settings.report_reuse_within),
-                )
-                .await
+                let kind = self.task.sync_type;
+                let child = sp::child_specification(kind, &unit);
+                if unit.report_id.is_none() {
+                    let id = self
+                        .request_sp(
+                            reports,
+                            checkpoint,
+                            i,
+                            Report::Main,
+                            &sp::specification(kind, &unit),
+                        )
+                        .await?;
+                    checkpoint.units[i].report_id = Some(id);
+                    self.progressed = true;
+                    if child.is_some() {
+                        self.save(checkpoint).await?;
+                    }
+                }
+                if let Some(child) = child.filter(|_| unit.child_report_id.is_none()) {
+                    let id = self
+                        .request_sp(reports, checkpoint, i, Report::Child, &child)
+                        .await?;
+                    checkpoint.units[i].child_report_id = Some(id);
+                    self.progressed = true;
+                }
             }
             Source::Ads(api) => {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
-                ads::request(api, &profile, report, unit.date, end).await
+                let id = ads::request(api, &profile, report, unit.date, end)
+                    .await
+                    .map_err(|e| {
+                        Failure::amazon(&format!("requesting the report for {}", unit.label()), &e)
+                    })?;
+                checkpoint.units[i].report_id = Some(id);
+                self.progressed = true;
             }
-        };
-        let requested = match requested {
-            Ok(report_id) => report_id,
+        }
+        checkpoint.units[i].state = UnitState::Requested;
+        self.save(checkpoint).await
+    }
+
+    /// Requests one SP-API report of unit `i` (its main or child-ASIN one).
+    /// Whether the request may have reached Amazon is recorded before it is
+    /// sent, so a delivery that died before saving the report id looks for
+    /// that report next time instead of making a second one; a report never
+    /// sent skips the look (`getReports` has the tightest plan of all: 10,
+    /// then one per 45 s). A near-real-time inventory report is looked for
+    /// always: Amazon makes it at most once per half hour (a second request
+    /// ends FATAL), so one made for an earlier task is worth finding.
+    async fn request_sp(
+        &mut self,
+        reports: &Reports<'_>,
+        checkpoint: &mut Checkpoint,
+        i: usize,
+        which: Report,
+        specification: &CreateReportSpecification,
+    ) -> Result<String, Failure> {
+        let sent_before = which.sent(&checkpoint.units[i]);
+        if !sent_before {
+            *which.sent_mut(&mut checkpoint.units[i]) = true;
+            self.save(checkpoint).await?;
+        }
+        let look = sent_before || self.task.sync_type == SyncKind::Inventory;
+        let reuse = look.then_some(self.engine.inner.settings.report_reuse_within);
+        let unit = &checkpoint.units[i];
+        match sp::request(reports, specification, unit, reuse).await {
+            Ok(report_id) => Ok(report_id),
             Err(e) => {
                 let failure = Failure::amazon(&format!("requesting the report for {}", unit.label()), &e);
                 if matches!(e, AmazonError::Paced { .. }) {
                     // Nothing reached Amazon: the next try needs no lookup.
-                    checkpoint.units[i].sent = sent_before;
+                    *which.sent_mut(&mut checkpoint.units[i]) = sent_before;
                 }
-                return Err(failure);
+                Err(failure)
             }
-        };
-        let unit = &mut checkpoint.units[i];
-        unit.report_id = Some(requested);
-        unit.state = UnitState::Requested;
-        self.progressed = true;
-        self.save(checkpoint).await
+        }
     }
 
     /// Polls the report of unit `i`; stores its rows when it is ready.
@@ -463,18 +516,15 @@ impl Run<'_> {
     ) -> Result<bool, Failure> {
         let unit = checkpoint.units[i].clone();
         let label = unit.label();
-        let report_id = unit.report_id.clone().unwrap_or_default();
+        // Both ids of a business unit: either report may be the one that failed.
+        let report_id = [&unit.report_id, &unit.child_report_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" + ");
         let polled = match source {
-            Source::Sp(reports) => {
-                sp::poll(
-                    reports,
-                    self.task.sync_type,
-                    self.task.store_id,
-                    &unit,
-                    &report_id,
-                )
-                .await
-            }
+            Source::Sp(reports) => sp::poll(reports, self.task.sync_type, self.task.store_id, &unit).await,
             Source::Ads(api) => {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
                 let ctx = Context {
@@ -515,8 +565,12 @@ impl Run<'_> {
             Err((stage, e)) => {
                 // A report that vanished or failed for good never recovers:
                 // the retry requests a new one.
-                if matches!(e, AmazonError::NotFound | AmazonError::ReportFatal { .. }) {
-                    self.replan(checkpoint, i).await?;
+                match &e {
+                    AmazonError::ReportFatal { report_id, .. } => {
+                        self.replan(checkpoint, i, Some(report_id)).await?;
+                    }
+                    AmazonError::NotFound => self.replan(checkpoint, i, None).await?,
+                    _ => {}
                 }
                 Err(Failure::amazon(
                     &format!("{stage} report {report_id} for {label}"),
@@ -526,10 +580,22 @@ impl Run<'_> {
         }
     }
 
-    async fn replan(&self, checkpoint: &mut Checkpoint, i: usize) -> Result<(), Failure> {
+    /// Plans unit `i` again, forgetting the report that `failed` (every
+    /// report of the unit when it is not known which): the other report of
+    /// a business unit is still good and is polled again as it is.
+    async fn replan(
+        &self,
+        checkpoint: &mut Checkpoint,
+        i: usize,
+        failed: Option<&str>,
+    ) -> Result<(), Failure> {
         let unit = &mut checkpoint.units[i];
         unit.state = UnitState::Planned;
-        unit.report_id = None;
+        for id in [&mut unit.report_id, &mut unit.child_report_id] {
+            if failed.is_none_or(|f| id.as_deref() == Some(f)) {
+                *id = None;
+            }
+        }
         self.save(checkpoint).await
     }
 
@@ -611,7 +677,10 @@ impl Run<'_> {
     /// and another delivery claimed the task) writes nothing more.
     fn lease(&self) -> Lease<'_> {
         let until = self.engine.now() + delta(self.engine.inner.settings.lease);
-        self.lease_until.set(until);
+        *self
+            .lease_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
         Lease {
             owner: &self.owner,
             until,
@@ -647,7 +716,17 @@ impl Run<'_> {
             Ok(()) => Outcome::Snooze(delay),
             Err(e) => {
                 tracing::warn!(error = %e, "could not release the task's lease; waiting for it to expire");
-                Outcome::Snooze(delay.max(until_after(now, self.lease_until.get()) + Duration::from_secs(1)))
+                Outcome::Snooze(
+                    delay.max(
+                        until_after(
+                            now,
+                            *self
+                                .lease_until
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner),
+                        ) + Duration::from_secs(1),
+                    ),
+                )
             }
         }
     }
@@ -789,4 +868,28 @@ fn delta(d: Duration) -> TimeDelta {
 /// How long from `now` until `at` (zero if past).
 fn until_after(now: DateTime<Utc>, at: DateTime<Utc>) -> Duration {
     (at - now).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// Which SP-API report of a unit: the main one, or a business day's
+/// child-ASIN one.
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Main,
+    Child,
+}
+
+impl Report {
+    fn sent(self, unit: &Unit) -> bool {
+        match self {
+            Report::Main => unit.sent,
+            Report::Child => unit.child_sent,
+        }
+    }
+
+    fn sent_mut(self, unit: &mut Unit) -> &mut bool {
+        match self {
+            Report::Main => &mut unit.sent,
+            Report::Child => &mut unit.child_sent,
+        }
+    }
 }

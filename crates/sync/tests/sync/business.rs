@@ -1,11 +1,14 @@
-//! FR-2: Sales & Traffic per SKU per day, one report per marketplace and day.
+//! FR-2: Sales & Traffic per SKU per day, and per child ASIN per day, from a
+//! pair of reports (SKU and CHILD granularity) per marketplace and day.
 
 use std::time::Duration;
 
-use amzsync_amazon_sim::Operation;
-use amzsync_db::{BusinessMetricRow, Scope};
+use amzsync_amazon_sim::{AsinGranularity, Operation, SkuSalesAndTraffic};
+use amzsync_db::{AsinTrafficRow, BusinessMetricRow, Scope};
 use amzsync_domain::{SyncKind, SyncWindow, Trigger};
+use amzsync_jobs::{Delivery, Job, Outcome};
 use amzsync_sync::checkpoint::Checkpoint;
+use amzsync_sync::{SyncSettings, job_kinds};
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -61,6 +64,74 @@ pub fn expected_business(world: &World, marketplace_id: &str, day: NaiveDate) ->
     rows
 }
 
+/// `unitSessionPercentage` as the simulator writes it.
+fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
+    let (units, sessions) = (f64::from(s.units_ordered), f64::from(s.sessions()));
+    if sessions == 0.0 {
+        Decimal::ZERO
+    } else {
+        decimal((units * 100.0 / sessions * 100.0).round() / 100.0)
+    }
+}
+
+/// The simulator's child-ASIN figures of a day (a one-day CHILD report) as
+/// our rows, the share-of-marketplace percentages left out as for SKUs.
+pub fn expected_asins(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<AsinTrafficRow> {
+    let truth = world.sim.truth();
+    let currency = truth
+        .sales_and_traffic(SELLER, marketplace_id, day)
+        .expect("the seller sells there")
+        .currency_code;
+    let mut rows: Vec<AsinTrafficRow> = truth
+        .sales_and_traffic_by_asin(SELLER, marketplace_id, day, AsinGranularity::Child)
+        .expect("the seller sells there")
+        .iter()
+        .map(|s| AsinTrafficRow {
+            store_id: world.store.id,
+            marketplace_id: marketplace_id.to_owned(),
+            date: day,
+            child_asin: s.child_asin.clone(),
+            parent_asin: s.parent_asin.clone(),
+            currency: currency.clone(),
+            ordered_product_sales: cents(s.ordered_product_sales_cents),
+            ordered_product_sales_b2b: None,
+            units_ordered: s.units_ordered.into(),
+            units_ordered_b2b: None,
+            total_order_items: s.total_order_items.into(),
+            total_order_items_b2b: None,
+            sessions: s.sessions().into(),
+            page_views: s.page_views().into(),
+            session_percentage: None,
+            page_views_percentage: None,
+            buy_box_percentage: Some(decimal(s.buy_box_percentage)),
+            unit_session_percentage: Some(unit_session_percentage(s)),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.child_asin.cmp(&b.child_asin));
+    rows
+}
+
+/// Stored child-ASIN rows, normalized as [`stored_business`] does.
+pub async fn stored_asins(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<AsinTrafficRow> {
+    world
+        .db
+        .snapshots()
+        .asin_traffic_between(world.store.id, day, day, Some(marketplace_id))
+        .await
+        .expect("reading child-ASIN rows")
+        .into_iter()
+        .map(|s| {
+            let mut row = s.row;
+            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
+            row.session_percentage = None;
+            row.page_views_percentage = None;
+            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
+            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
+            row
+        })
+        .collect()
+}
+
 fn decimal(f: f64) -> Decimal {
     f.to_string()
         .parse::<Decimal>()
@@ -104,6 +175,7 @@ async fn a_multi_day_business_sync_stores_every_sku_of_every_day_exactly(db: Tes
 
     assert_success(&task);
     let mut total = 0;
+    let mut browsed_not_bought = 0;
     for day in window.iter_days() {
         for marketplace in [US, CA] {
             let expected = expected_business(&world, marketplace, day);
@@ -116,31 +188,87 @@ async fn a_multi_day_business_sync_stores_every_sku_of_every_day_exactly(db: Tes
                 expected,
                 "{marketplace} {day}"
             );
-            total += expected.len();
+            let asins = expected_asins(&world, marketplace, day);
+            assert_eq!(
+                stored_asins(&world, marketplace, day).await,
+                asins,
+                "child ASINs of {marketplace} {day}"
+            );
+            browsed_not_bought += asins
+                .iter()
+                .filter(|a| a.units_ordered == 0 && a.sessions > 0)
+                .count();
+            total += expected.len() + asins.len();
         }
     }
+    // What the SKU report cannot tell and the CHILD report is requested for.
+    assert!(browsed_not_bought > 0, "some ASIN had traffic without orders");
     assert_eq!(task.records_synced, i64::try_from(total).expect("small"));
     assert_eq!((task.progress_done, task.progress_total), (6, 6));
     assert!(trace.retries.is_empty(), "{trace:?}");
-    // One report per marketplace and day, and no more.
-    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 6);
+    // Two reports (SKU and CHILD) per marketplace and day, and no more.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 12);
+    assert_eq!(world.sim.stats(SELLER, Operation::GetReportDocument).calls, 12);
 }
 
-on_both_engines!(the_first_business_sync_backfills_thirty_days_and_later_ones_the_lookback);
+on_both_engines!(a_task_checkpointed_before_child_asin_reports_requests_them_and_finishes);
 
-async fn the_first_business_sync_backfills_thirty_days_and_later_ones_the_lookback(db: TestDb) {
+/// A business task planned by the previous version (units requested with
+/// their SKU report only) requests each day's CHILD report when it resumes.
+async fn a_task_checkpointed_before_child_asin_reports_requests_them_and_finishes(db: TestDb) {
     let world = World::new(db).await;
-    let yesterday = world.today() - Days::new(1);
+    let day = world.today() - Days::new(1);
+    let task = world
+        .trigger(SyncKind::Business, Some(SyncWindow::day(day)))
+        .await;
+    let delivery = Delivery {
+        job: Job::new(job_kinds::SYNC_TASK, task.id.0),
+        id: task.id.0,
+        attempt: 1,
+        max_attempts: 4,
+    };
+    let first = world.engine.handle(delivery).await;
+    assert!(matches!(first, Outcome::Snooze(_)), "{first:?}");
+    // As the previous version left it: SKU reports requested, no CHILD ones.
+    let mut checkpoint = world.task(task.id).await.checkpoint;
+    for unit in checkpoint["units"].as_array_mut().expect("units") {
+        assert_eq!(unit["state"], "requested", "{unit}");
+        unit.as_object_mut()
+            .expect("a unit")
+            .remove("child_report_id")
+            .expect("requested with its CHILD report");
+    }
+    world
+        .db
+        .sync_tasks()
+        .record_progress(task.id, None, 0, 2, None, &checkpoint)
+        .await
+        .expect("checkpoint written");
+    // Past the reuse window: the CHILD reports just made are not found again,
+    // as the previous version's would not have existed.
+    world
+        .clock
+        .advance(SyncSettings::default().report_reuse_within + Duration::from_secs(60));
+    let before = world.sim.stats(SELLER, Operation::CreateReport).calls;
 
-    let first = world.trigger(SyncKind::Business, None).await;
-    assert_eq!(first.window_end, Some(yesterday));
-    assert_eq!(first.window_start, Some(yesterday - Days::new(29)));
-    let (first, _) = world.drive(first.id).await;
-    assert_success(&first);
-    assert_eq!(first.progress_total, 60);
+    let (task, _) = world.drive(task.id).await;
 
-    let later = world.trigger(SyncKind::Business, None).await;
-    assert_eq!(later.window_start, Some(yesterday - Days::new(6)));
+    assert_success(&task);
+    assert_eq!(
+        world.sim.stats(SELLER, Operation::CreateReport).calls,
+        before + 2,
+        "a CHILD report per unit, the SKU reports polled as checkpointed"
+    );
+    for marketplace in [US, CA] {
+        assert_eq!(
+            stored_business(&world, marketplace, day).await,
+            expected_business(&world, marketplace, day)
+        );
+        assert_eq!(
+            stored_asins(&world, marketplace, day).await,
+            expected_asins(&world, marketplace, day)
+        );
+    }
 }
 
 /// Every stored row of `days` in both marketplaces equals the simulator's

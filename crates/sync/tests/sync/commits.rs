@@ -9,7 +9,7 @@ use amzsync_sync::job_kinds;
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::Days;
 
-use crate::business::{expected_business, stored_business};
+use crate::business::{expected_asins, expected_business, stored_business};
 use crate::harness::{CA, US, World, assert_success};
 
 /// Runs statements on whichever engine the world's database is.
@@ -95,7 +95,11 @@ async fn the_last_rows_are_not_kept_when_the_success_cannot_be_recorded(db: Test
     assert_success(&task);
     let expected_ca = expected_business(&world, CA, day);
     assert_eq!(stored_business(&world, CA, day).await, expected_ca);
-    let total = expected_business(&world, US, day).len() + expected_ca.len();
+    // SKU and child-ASIN rows of both marketplaces.
+    let total = expected_business(&world, US, day).len()
+        + expected_ca.len()
+        + expected_asins(&world, US, day).len()
+        + expected_asins(&world, CA, day).len();
     assert_eq!(task.records_synced, i64::try_from(total).expect("small"));
 }
 

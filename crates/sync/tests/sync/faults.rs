@@ -11,7 +11,7 @@ use amzsync_sync::{SyncSettings, TriggerError, job_kinds};
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::Days;
 
-use crate::business::{expected_business, stored_business};
+use crate::business::{expected_asins, expected_business, stored_asins, stored_business};
 use crate::harness::{CA, QueueOn, SELLER, US, World, assert_success};
 use crate::inventory::{expected_inventory, stored_inventory};
 
@@ -181,8 +181,13 @@ async fn a_fatal_report_is_requested_again_after_amazons_cooldown(db: TestDb) {
     assert_success(&task);
     assert_eq!(trace.retries, [Duration::from_secs(30 * 60)], "{trace:?}");
     assert_eq!(task.retry_count, 1);
-    // The US report failed and was requested again; CA's was fine.
-    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 3);
+    // Two reports (SKU and CHILD) per marketplace; the US SKU report failed
+    // and was requested again, the other three were fine and kept.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 5);
+    assert_eq!(
+        stored_asins(&world, US, day).await,
+        expected_asins(&world, US, day)
+    );
     assert_eq!(
         stored_business(&world, US, day).await,
         expected_business(&world, US, day)
@@ -235,10 +240,11 @@ async fn a_redelivered_task_polls_the_report_it_already_requested(db: TestDb) {
         max_attempts: 4,
     };
 
-    // The first delivery requests the reports; they are not ready yet.
+    // The first delivery requests the reports (SKU and CHILD per
+    // marketplace); they are not ready yet.
     let first = world.engine.handle(delivery.clone()).await;
     assert!(matches!(first, Outcome::Snooze(_)), "{first:?}");
-    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 2);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 4);
     // The worker dies: its lease runs out and the job is delivered again.
     world
         .clock
@@ -246,7 +252,7 @@ async fn a_redelivered_task_polls_the_report_it_already_requested(db: TestDb) {
     let (task, _) = world.drive(task.id).await;
 
     assert_success(&task);
-    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 2);
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 4);
     assert_eq!(
         stored_business(&world, US, day).await,
         expected_business(&world, US, day)

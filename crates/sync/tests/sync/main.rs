@@ -11,6 +11,7 @@ mod business;
 mod commits;
 mod faults;
 mod inventory;
+mod ledger;
 mod queues;
 mod reconciler;
 mod scheduler;

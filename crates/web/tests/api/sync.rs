@@ -154,9 +154,10 @@ async fn a_window_the_engine_refuses_is_a_422_naming_days_or_window() {
         // ... and about three months of advertising reports.
         ("advertising", dates(days_ago(400), days_ago(300)), "window"),
         ("advertising", json!({"days": 365}), "days"),
-        // Inventory is a snapshot of today only.
+        // Inventory is today's snapshot or a ledger backfill ending by
+        // yesterday, not both at once.
         ("inventory", json!({"days": 2}), "days"),
-        ("inventory", dates(days_ago(1), days_ago(1)), "window"),
+        ("inventory", dates(days_ago(1), today()), "window"),
     ];
     for (kind, body, field) in cases {
         let reply = app.trigger(store, kind, Some(body.clone())).await;
@@ -165,6 +166,24 @@ async fn a_window_the_engine_refuses_is_a_422_naming_days_or_window() {
     }
     assert_eq!(app.task_count().await, 0);
     assert_eq!(app.queued_jobs().await, 0);
+}
+
+#[tokio::test]
+async fn an_inventory_window_before_today_is_accepted_as_a_ledger_backfill() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    let (from, to) = (days_ago(5), days_ago(1));
+
+    let task = app
+        .triggered_with(
+            store,
+            "inventory",
+            json!({"from": from.to_string(), "to": to.to_string()}),
+        )
+        .await;
+
+    let task = app.db().sync_tasks().get(Scope::All, task).await.unwrap();
+    assert_eq!((task.window_start, task.window_end), (Some(from), Some(to)));
 }
 
 #[tokio::test]

@@ -1,0 +1,113 @@
+-- Child-ASIN Sales & Traffic and the daily inventory ledger, SQLite. Kept in step
+-- with ../postgres/20261129000002_asin_traffic_and_ledger.sql, which explains the
+-- tables and why the ledger has its own.
+
+CREATE TABLE asin_traffic_snapshots (
+    store_id                  INTEGER NOT NULL REFERENCES amazon_stores (id) ON DELETE CASCADE,
+    marketplace_id            TEXT NOT NULL,
+    date                      TEXT NOT NULL,
+    child_asin                TEXT NOT NULL,
+    parent_asin               TEXT NOT NULL,
+    currency                  TEXT NOT NULL,
+    ordered_product_sales     TEXT NOT NULL DEFAULT '0',
+    ordered_product_sales_b2b TEXT,
+    units_ordered             INTEGER NOT NULL DEFAULT 0,
+    units_ordered_b2b         INTEGER,
+    total_order_items         INTEGER NOT NULL DEFAULT 0,
+    total_order_items_b2b     INTEGER,
+    sessions                  INTEGER NOT NULL DEFAULT 0,
+    page_views                INTEGER NOT NULL DEFAULT 0,
+    session_percentage        TEXT,
+    page_views_percentage     TEXT,
+    buy_box_percentage        TEXT,
+    unit_session_percentage   TEXT,
+    created_at                TEXT NOT NULL,
+    updated_at                TEXT NOT NULL,
+    CONSTRAINT asin_traffic_snapshots_pkey PRIMARY KEY (store_id, marketplace_id, date, child_asin)
+) WITHOUT ROWID;
+
+CREATE TABLE inventory_ledger_daily (
+    store_id                      INTEGER NOT NULL REFERENCES amazon_stores (id) ON DELETE CASCADE,
+    marketplace_id                TEXT NOT NULL,
+    date                          TEXT NOT NULL,
+    sku                           TEXT NOT NULL,
+    fnsku                         TEXT NOT NULL,
+    disposition                   TEXT NOT NULL,
+    location                      TEXT NOT NULL,
+    asin                          TEXT,
+    title                         TEXT,
+    starting_warehouse_balance    INTEGER NOT NULL,
+    in_transit_between_warehouses INTEGER,
+    receipts                      INTEGER,
+    customer_shipments            INTEGER,
+    customer_returns              INTEGER,
+    vendor_returns                INTEGER,
+    warehouse_transfer_in_out     INTEGER,
+    found                         INTEGER,
+    lost                          INTEGER,
+    damaged                       INTEGER,
+    disposed                      INTEGER,
+    other_events                  INTEGER,
+    ending_warehouse_balance      INTEGER NOT NULL,
+    unknown_events                INTEGER,
+    created_at                    TEXT NOT NULL,
+    updated_at                    TEXT NOT NULL,
+    CONSTRAINT inventory_ledger_daily_pkey
+        PRIMARY KEY (store_id, marketplace_id, date, sku, fnsku, disposition, location)
+) WITHOUT ROWID;
+
+CREATE TABLE asin_traffic_snapshots_archive (
+    store_id                  INTEGER NOT NULL REFERENCES amazon_stores (id) ON DELETE CASCADE,
+    marketplace_id            TEXT NOT NULL,
+    date                      TEXT NOT NULL,
+    child_asin                TEXT NOT NULL,
+    parent_asin               TEXT NOT NULL,
+    currency                  TEXT NOT NULL,
+    ordered_product_sales     TEXT NOT NULL DEFAULT '0',
+    ordered_product_sales_b2b TEXT,
+    units_ordered             INTEGER NOT NULL DEFAULT 0,
+    units_ordered_b2b         INTEGER,
+    total_order_items         INTEGER NOT NULL DEFAULT 0,
+    total_order_items_b2b     INTEGER,
+    sessions                  INTEGER NOT NULL DEFAULT 0,
+    page_views                INTEGER NOT NULL DEFAULT 0,
+    session_percentage        TEXT,
+    page_views_percentage     TEXT,
+    buy_box_percentage        TEXT,
+    unit_session_percentage   TEXT,
+    created_at                TEXT NOT NULL,
+    updated_at                TEXT NOT NULL,
+    archived_at               TEXT NOT NULL,
+    CONSTRAINT asin_traffic_snapshots_archive_pkey PRIMARY KEY (store_id, marketplace_id, date, child_asin)
+) WITHOUT ROWID;
+
+CREATE TABLE inventory_ledger_daily_archive (
+    store_id                      INTEGER NOT NULL REFERENCES amazon_stores (id) ON DELETE CASCADE,
+    marketplace_id                TEXT NOT NULL,
+    date                          TEXT NOT NULL,
+    sku                           TEXT NOT NULL,
+    fnsku                         TEXT NOT NULL,
+    disposition                   TEXT NOT NULL,
+    location                      TEXT NOT NULL,
+    asin                          TEXT,
+    title                         TEXT,
+    starting_warehouse_balance    INTEGER NOT NULL,
+    in_transit_between_warehouses INTEGER,
+    receipts                      INTEGER,
+    customer_shipments            INTEGER,
+    customer_returns              INTEGER,
+    vendor_returns                INTEGER,
+    warehouse_transfer_in_out     INTEGER,
+    found                         INTEGER,
+    lost                          INTEGER,
+    damaged                       INTEGER,
+    disposed                      INTEGER,
+    other_events                  INTEGER,
+    ending_warehouse_balance      INTEGER NOT NULL,
+    unknown_events                INTEGER,
+    created_at                    TEXT NOT NULL,
+    updated_at                    TEXT NOT NULL,
+    archived_at                   TEXT NOT NULL,
+    CONSTRAINT inventory_ledger_daily_archive_pkey
+        PRIMARY KEY (store_id, marketplace_id, date, sku, fnsku, disposition, location)
+) WITHOUT ROWID;

@@ -1,0 +1,264 @@
+//! Two histories beside the snapshots: Sales & Traffic by child ASIN (FR-2,
+//! the CHILD-granularity report of a business unit) and the daily inventory
+//! ledger (FR-1's backfill). Both are upserted in bulk by natural key and
+//! archived like the snapshots.
+
+use amzsync_domain::StoreId;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
+use crate::db::on_pool;
+use crate::decimal::OptDec;
+use crate::snapshots::{Stamped, with_archive};
+use crate::{Dec, Result, Snapshots, Tx};
+
+/// One child ASIN's Sales & Traffic in one marketplace on one day,
+/// including ASINs with traffic but no orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AsinTrafficRow {
+    #[sqlx(try_from = "i64")]
+    pub store_id: StoreId,
+    pub marketplace_id: String,
+    pub date: NaiveDate,
+    pub child_asin: String,
+    pub parent_asin: String,
+    pub currency: String,
+    #[sqlx(try_from = "Dec")]
+    pub ordered_product_sales: Decimal,
+    #[sqlx(try_from = "OptDec")]
+    pub ordered_product_sales_b2b: Option<Decimal>,
+    pub units_ordered: i64,
+    pub units_ordered_b2b: Option<i64>,
+    pub total_order_items: i64,
+    pub total_order_items_b2b: Option<i64>,
+    pub sessions: i64,
+    pub page_views: i64,
+    #[sqlx(try_from = "OptDec")]
+    pub session_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub page_views_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub buy_box_percentage: Option<Decimal>,
+    #[sqlx(try_from = "OptDec")]
+    pub unit_session_percentage: Option<Decimal>,
+}
+
+static ASIN_TRAFFIC: Table = Table {
+    name: "asin_traffic_snapshots",
+    key: &["store_id", "marketplace_id", "date", "child_asin"],
+    columns: &[
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("child_asin", Kind::Text),
+        ("parent_asin", Kind::Text),
+        ("currency", Kind::Text),
+        ("ordered_product_sales", Kind::Numeric),
+        ("ordered_product_sales_b2b", Kind::Numeric),
+        ("units_ordered", Kind::BigInt),
+        ("units_ordered_b2b", Kind::BigInt),
+        ("total_order_items", Kind::BigInt),
+        ("total_order_items_b2b", Kind::BigInt),
+        ("sessions", Kind::BigInt),
+        ("page_views", Kind::BigInt),
+        ("session_percentage", Kind::Numeric),
+        ("page_views_percentage", Kind::Numeric),
+        ("buy_box_percentage", Kind::Numeric),
+        ("unit_session_percentage", Kind::Numeric),
+    ],
+};
+
+impl BulkRow for AsinTrafficRow {
+    const TABLE: &'static Table = &ASIN_TRAFFIC;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.child_asin))
+            .text(Some(&self.parent_asin))
+            .text(Some(&self.currency))
+            .dec(self.ordered_product_sales)
+            .dec(self.ordered_product_sales_b2b)
+            .int(self.units_ordered)
+            .int(self.units_ordered_b2b)
+            .int(self.total_order_items)
+            .int(self.total_order_items_b2b)
+            .int(self.sessions)
+            .int(self.page_views)
+            .dec(self.session_percentage)
+            .dec(self.page_views_percentage)
+            .dec(self.buy_box_percentage)
+            .dec(self.unit_session_percentage);
+    }
+}
+
+/// One row of the daily inventory ledger: one SKU's units of one FNSKU,
+/// disposition and location over one day. Outflows are negative; a movement
+/// Amazon left empty is `None`. `fnsku` and `location` are `""` when Amazon
+/// left them empty (they are part of the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct LedgerRow {
+    #[sqlx(try_from = "i64")]
+    pub store_id: StoreId,
+    pub marketplace_id: String,
+    pub date: NaiveDate,
+    pub sku: String,
+    pub fnsku: String,
+    pub disposition: String,
+    pub location: String,
+    pub asin: Option<String>,
+    pub title: Option<String>,
+    pub starting_warehouse_balance: i64,
+    pub in_transit_between_warehouses: Option<i64>,
+    pub receipts: Option<i64>,
+    pub customer_shipments: Option<i64>,
+    pub customer_returns: Option<i64>,
+    pub vendor_returns: Option<i64>,
+    pub warehouse_transfer_in_out: Option<i64>,
+    pub found: Option<i64>,
+    pub lost: Option<i64>,
+    pub damaged: Option<i64>,
+    pub disposed: Option<i64>,
+    pub other_events: Option<i64>,
+    pub ending_warehouse_balance: i64,
+    pub unknown_events: Option<i64>,
+}
+
+static LEDGER: Table = Table {
+    name: "inventory_ledger_daily",
+    key: &[
+        "store_id",
+        "marketplace_id",
+        "date",
+        "sku",
+        "fnsku",
+        "disposition",
+        "location",
+    ],
+    columns: &[
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("sku", Kind::Text),
+        ("fnsku", Kind::Text),
+        ("disposition", Kind::Text),
+        ("location", Kind::Text),
+        ("asin", Kind::Text),
+        ("title", Kind::Text),
+        ("starting_warehouse_balance", Kind::BigInt),
+        ("in_transit_between_warehouses", Kind::BigInt),
+        ("receipts", Kind::BigInt),
+        ("customer_shipments", Kind::BigInt),
+        ("customer_returns", Kind::BigInt),
+        ("vendor_returns", Kind::BigInt),
+        ("warehouse_transfer_in_out", Kind::BigInt),
+        ("found", Kind::BigInt),
+        ("lost", Kind::BigInt),
+        ("damaged", Kind::BigInt),
+        ("disposed", Kind::BigInt),
+        ("other_events", Kind::BigInt),
+        ("ending_warehouse_balance", Kind::BigInt),
+        ("unknown_events", Kind::BigInt),
+    ],
+};
+
+impl BulkRow for LedgerRow {
+    const TABLE: &'static Table = &LEDGER;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.sku))
+            .text(Some(&self.fnsku))
+            .text(Some(&self.disposition))
+            .text(Some(&self.location))
+            .text(self.asin.as_deref())
+            .text(self.title.as_deref())
+            .int(self.starting_warehouse_balance)
+            .int(self.in_transit_between_warehouses)
+            .int(self.receipts)
+            .int(self.customer_shipments)
+            .int(self.customer_returns)
+            .int(self.vendor_returns)
+            .int(self.warehouse_transfer_in_out)
+            .int(self.found)
+            .int(self.lost)
+            .int(self.damaged)
+            .int(self.disposed)
+            .int(self.other_events)
+            .int(self.ending_warehouse_balance)
+            .int(self.unknown_events);
+    }
+}
+
+/// The columns of a table, comma-separated, then the stamps.
+fn stamped_columns(table: &Table) -> String {
+    let mut columns: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    columns.extend(["created_at", "updated_at"]);
+    columns.join(", ")
+}
+
+impl Snapshots<'_> {
+    pub async fn upsert_asin_traffic(tx: &mut Tx, rows: &[AsinTrafficRow]) -> Result<u64> {
+        bulk::upsert(tx, rows).await
+    }
+
+    pub async fn upsert_ledger(tx: &mut Tx, rows: &[LedgerRow]) -> Result<u64> {
+        bulk::upsert(tx, rows).await
+    }
+
+    /// A store's child-ASIN rows between two days (both included), in one
+    /// marketplace or all, by day, marketplace and ASIN; archived rows
+    /// included.
+    pub async fn asin_traffic_between(
+        &self,
+        store: StoreId,
+        from: NaiveDate,
+        to: NaiveDate,
+        marketplace: Option<&str>,
+    ) -> Result<Vec<Stamped<AsinTrafficRow>>> {
+        let sql = with_archive(
+            ASIN_TRAFFIC.name,
+            ASIN_TRAFFIC.key,
+            &stamped_columns(&ASIN_TRAFFIC),
+            "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+            "date, marketplace_id, child_asin",
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<AsinTrafficRow>>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(from)
+            .bind(to)
+            .bind(marketplace)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// A store's ledger rows between two days (both included), in one
+    /// marketplace or all, in key order; archived rows included.
+    pub async fn ledger_between(
+        &self,
+        store: StoreId,
+        from: NaiveDate,
+        to: NaiveDate,
+        marketplace: Option<&str>,
+    ) -> Result<Vec<Stamped<LedgerRow>>> {
+        let sql = with_archive(
+            LEDGER.name,
+            LEDGER.key,
+            &stamped_columns(&LEDGER),
+            "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
+            "date, marketplace_id, sku, fnsku, disposition, location",
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<LedgerRow>>(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(from)
+            .bind(to)
+            .bind(marketplace)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows)
+    }
+}
