@@ -9,8 +9,8 @@
 //!   rest of the wall time is waiting for "Amazon" (the simulator's work and
 //!   the loopback). Target: our own work under 1 s. Median of `BENCH_RUNS`.
 //! - **backfill**: a store's first business sync (30 days of Sales & Traffic,
-//!   one report per day) and first advertising sync (30 days, five report
-//!   types) with Amazon's real usage plans and typical report delays, on a
+//!   two reports per day, by SKU and by child ASIN) and first advertising
+//!   sync (30 days, five report types) with Amazon's real usage plans and typical report delays, on a
 //!   simulated clock: every wait (a permit, a poll's delay) moves simulated
 //!   time instead of the wall, so the figure is the schedule our engine
 //!   produces, not how fast this machine is. Compared with the lower bound
@@ -251,16 +251,18 @@ async fn backfill() -> Result<(), BoxError> {
     .await;
     let sim = &world.sim;
 
-    let business_bound = sp_bound(BACKFILL_DAYS, SP_REPORT)?;
+    // Two reports per day: Sales & Traffic by SKU and by child ASIN.
+    let business_reports = 2 * BACKFILL_DAYS;
+    let business_bound = sp_bound(business_reports, SP_REPORT)?;
     let (elapsed, task) = timed(&world, SyncKind::Business).await?;
     print_kind("business", elapsed, business_bound, task.records_synced);
     print_calls(
         sim,
         &[
-            (Operation::CreateReport, u64::from(BACKFILL_DAYS)),
-            (Operation::GetReportDocument, u64::from(BACKFILL_DAYS)),
-            (Operation::DownloadReportDocument, u64::from(BACKFILL_DAYS)),
-            (Operation::GetReport, u64::from(BACKFILL_DAYS)),
+            (Operation::CreateReport, u64::from(business_reports)),
+            (Operation::GetReportDocument, u64::from(business_reports)),
+            (Operation::DownloadReportDocument, u64::from(business_reports)),
+            (Operation::GetReport, u64::from(business_reports)),
             (Operation::GetReports, 0),
         ],
     );
@@ -342,7 +344,7 @@ fn permitted_at(i: u32, plan: amzsync_amazon_sim::UsagePlan) -> f64 {
     f64::from(i.saturating_sub(plan.burst - 1)) / plan.rate
 }
 
-/// The lower bound of `reports` SP-API reports (one per day) requested,
+/// The lower bound of `reports` SP-API reports requested,
 /// generated and fetched under the default usage plans: report `i` cannot
 /// be requested before `createReport`'s plan allows its `i`-th call, is ready
 /// `timing` later, and its document cannot be fetched before both that and

@@ -301,7 +301,8 @@ async fn a_second_manual_month_requests_only_the_days_that_are_not_final(db: Tes
         .drive(world.trigger(SyncKind::Business, Some(month)).await.id)
         .await;
     assert_success(&first);
-    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 60);
+    // Two reports (by SKU and by child ASIN) per marketplace and day.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 120);
 
     // A day later, the same month again. Days 7 or more days old when the
     // first task fetched them were final then; the 6 younger ones may have
@@ -314,8 +315,8 @@ async fn a_second_manual_month_requests_only_the_days_that_are_not_final(db: Tes
     assert_success(&second);
     assert_eq!(
         world.sim.stats(SELLER, Operation::CreateReport).calls,
-        60 + 12,
-        "one report per marketplace for each of the 6 days that were not final"
+        120 + 24,
+        "two reports per marketplace for each of the 6 days that were not final"
     );
     let plan = checkpoint(&second);
     let requested: Vec<NaiveDate> = plan.units.iter().map(|u| u.date).collect();
@@ -338,7 +339,8 @@ async fn a_second_manual_month_requests_only_the_days_that_are_not_final(db: Tes
     let mut written = 0;
     for day in requested.iter().step_by(2) {
         for marketplace in [US, CA] {
-            written += expected_business(&world, marketplace, *day).len();
+            written += expected_business(&world, marketplace, *day).len()
+                + expected_asins(&world, marketplace, *day).len();
         }
     }
     assert_eq!(second.records_synced, i64::try_from(written).expect("small"));
