@@ -10,8 +10,8 @@
 //!   the loopback). Target: our own work under 1 s. Median of `BENCH_RUNS`.
 //! - **backfill**: a store's first business sync (30 days of Sales & Traffic,
 //!   two reports per day, by SKU and by child ASIN) and first advertising
-//!   sync (30 days, five report types) with Amazon's real usage plans and typical report delays, on a
-//!   simulated clock: every wait (a permit, a poll's delay) moves simulated
+//!   sync (30 days, five report types) with Amazon's real usage plans and
+//!   typical report delays, on a simulated clock: every wait (a permit, a poll's delay) moves simulated
 //!   time instead of the wall, so the figure is the schedule our engine
 //!   produces, not how fast this machine is. Compared with the lower bound
 //!   the usage plans and delays impose, computed here from the same plans.
