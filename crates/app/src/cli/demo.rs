@@ -86,8 +86,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     // & Traffic reports per marketplace and day, 12 reports and the two
     // inventory ones stay within createReport's burst of 15, which matters
     // when the usage plans are shared in Redis, whose clock is real time.
+    // Every run re-pulls the whole lookback, so it is three days too.
     // Polls and retries at the simulator's pace.
     config.sync.first_run_backfill_days = 3;
+    config.sync.business_lookback_days = 3;
     config.sync.poll_delay_seconds = 1;
     config.sync.retry_delay_seconds = 2;
     let overrides = AmazonOverrides {

@@ -191,10 +191,13 @@ impl Deployment {
             ("AMZSYNC_SYNC__RETRIES", setup.retries.to_string()),
             ("AMZSYNC_SYNC__RETRY_DELAY_SECONDS", "1".to_owned()),
             ("AMZSYNC_SYNC__POLL_DELAY_SECONDS", "1".to_owned()),
-            // Two days of Sales & Traffic per marketplace: four reports,
-            // inside createReport's burst of 15.
-            ("AMZSYNC_SYNC__FIRST_RUN_BACKFILL_DAYS", "2".to_owned()),
-            ("AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS", "2".to_owned()),
+            // One day of Sales & Traffic per marketplace: two pairs of
+            // reports (by SKU and by child ASIN) and two inventory reports,
+            // well inside the burst of 15 of createReport and of
+            // getReportDocument, which faults and kills make fetch again:
+            // past the burst, both pace at one a minute of real time.
+            ("AMZSYNC_SYNC__FIRST_RUN_BACKFILL_DAYS", "1".to_owned()),
+            ("AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS", "1".to_owned()),
             ("AMZSYNC_LOG", "info".to_owned()),
         ]
         .into_iter()
@@ -227,8 +230,8 @@ impl Deployment {
             "triggers go through the database queue"
         );
         let settings = SyncSettings {
-            first_run_backfill_days: 2,
-            business_lookback_days: 2,
+            first_run_backfill_days: 1,
+            business_lookback_days: 1,
             ..SyncSettings::default()
         };
         Engine::new(
