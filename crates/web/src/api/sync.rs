@@ -33,10 +33,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// Which days to sync (days of the store's primary marketplace, both ends
 /// included): `from`..=`to`; or the last `days` days up to the latest day the
-/// kind can sync (today for inventory, which is a snapshot of today only;
-/// yesterday for business reports and advertising, Amazon's last complete
-/// day); or neither for the engine's default (a backfill on a store's first
-/// sync of the kind, else the kind's lookback). The engine decides which
+/// kind can sync (today for inventory's snapshot; yesterday for business
+/// reports and advertising, Amazon's last complete day); or neither for the engine's default (a backfill on a store's first
+/// sync of the kind, else the kind's lookback). For inventory, `from`/`to`
+/// ending by yesterday is a backfill from Amazon's daily inventory ledger,
+/// and `days` can only be 1 (today). The engine decides which
 /// windows can be synced: a refused one is a 422 naming `days`, or `window`
 /// for `from`/`to`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
