@@ -4,8 +4,30 @@
 
 /// Peak resident set size of this process in KiB (`VmHWM`).
 pub fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    status_kb("/proc/self/status", "VmHWM:")
+}
+
+/// Peak resident set size of process `pid` in KiB (`VmHWM`): read it before
+/// the process is reaped, `/proc` forgets it then.
+pub fn peak_rss_kb_of(pid: u32) -> Option<u64> {
+    status_kb(&format!("/proc/{pid}/status"), "VmHWM:")
+}
+
+/// Resident set size of process `pid` now, in KiB (`VmRSS`).
+pub fn rss_kb_of(pid: u32) -> Option<u64> {
+    status_kb(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// File descriptors process `pid` has open (entries of `/proc/<pid>/fd`;
+/// another user's process answers `None`).
+pub fn open_fds_of(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// A `kB` field of a `status` file.
+fn status_kb(path: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -75,6 +97,11 @@ mod tests {
             return;
         }
         assert!(peak_rss_kb().is_some_and(|kb| kb > 0));
+        let me = std::process::id();
+        assert_eq!(peak_rss_kb_of(me).map(|kb| kb > 0), Some(true));
+        assert_eq!(rss_kb_of(me).map(|kb| kb > 0), Some(true));
+        // stdin, stdout and stderr at least.
+        assert!(open_fds_of(me).is_some_and(|n| n >= 3), "{:?}", open_fds_of(me));
         assert!(cpu_secs(None).is_some());
         let tid = current_thread_id().expect("a thread id from /proc/thread-self");
         assert!(thread_cpu_secs(tid).is_some());
