@@ -47,7 +47,7 @@ use amzsync_db::{Cipher, Db, NewStore, Scope};
 use amzsync_domain::{Marketplace, Region, SyncKind, Trigger};
 use amzsync_jobs::{Backend, CancellationToken, Queue, WorkerOptions};
 use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
-use amzsync_test_support::proc_stats::{cpu_secs, open_fds_of, peak_rss_kb_of, rss_kb_of};
+use amzsync_test_support::proc_stats::{cpu_secs, machine_cpu_secs, open_fds_of, peak_rss_kb_of, rss_kb_of};
 use amzsync_test_support::{TestDb, new_user};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret as _;
@@ -300,6 +300,18 @@ impl Deployment {
         Ok(n)
     }
 
+    /// CPU seconds of each PostgreSQL backend serving this database now.
+    async fn backends_cpu(&self) -> Result<Vec<(i32, f64)>, BoxError> {
+        let pids: Vec<(i32,)> =
+            sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(pids
+            .into_iter()
+            .filter_map(|(pid,)| Some((pid, cpu_secs(Some(u32::try_from(pid).ok()?))?)))
+            .collect())
+    }
+
     /// The first error of a failed task, to show why.
     async fn a_failure(&self) -> Result<Option<String>, BoxError> {
         let row: Option<(String, Option<String>)> =
@@ -430,6 +442,11 @@ struct Run {
     /// CPU seconds of each worker process.
     cpu: Vec<Option<f64>>,
     sim_cpu: f64,
+    /// CPU seconds of the database's PostgreSQL backends.
+    pg_cpu: f64,
+    /// Share of the machine's cores busy (with anything, other work on the
+    /// machine included).
+    busy: Option<f64>,
 }
 
 impl Run {
@@ -445,7 +462,7 @@ impl Run {
         let mib = |kb: &Option<u64>| kb.map_or("n/a".to_owned(), |kb| format!("{:.0}", kb as f64 / 1024.0));
         let secs = |s: &Option<f64>| s.map_or("n/a".to_owned(), |s| format!("{s:.1}"));
         println!(
-            "{:>7} {:>7} {:>8.1} {:>10.1} {:>9.0} {:>9} {:>6}   {:<14} {:<14} {:>6.1}",
+            "{:>7} {:>7} {:>8.1} {:>10.1} {:>9.0} {:>9} {:>6}   {:<14} {:<14} {:>6.1} {:>6.1} {:>6}",
             self.workers,
             self.stores,
             self.wall,
@@ -456,6 +473,9 @@ impl Run {
             self.peaks.iter().map(mib).collect::<Vec<_>>().join(" / "),
             self.cpu.iter().map(secs).collect::<Vec<_>>().join(" / "),
             self.sim_cpu,
+            self.pg_cpu,
+            self.busy
+                .map_or("n/a".to_owned(), |b| format!("{:.0}%", 100.0 * b)),
         );
     }
 }
@@ -539,6 +559,8 @@ async fn fleet_run(stores: u32, skus: u32, days: u32, speed: f64, workers: u32) 
         }
     }
     let sim_cpu = dep.sim.cpu_secs();
+    let pg_before = dep.backends_cpu().await?;
+    let machine = machine_cpu_secs();
     let started = Instant::now();
     let mut procs = (0..workers)
         .map(|_| dep.spawn("worker"))
@@ -563,6 +585,16 @@ async fn fleet_run(stores: u32, skus: u32, days: u32, speed: f64, workers: u32) 
     let peaks = procs.iter().map(|p| peak_rss_kb_of(p.pid)).collect();
     let cpu = procs.iter().map(|p| cpu_secs(Some(p.pid))).collect();
     let sim_cpu = dep.sim.cpu_secs() - sim_cpu;
+    let pg_cpu = dep
+        .backends_cpu()
+        .await?
+        .iter()
+        .map(|(pid, secs)| secs - pg_before.iter().find(|(p, _)| p == pid).map_or(0.0, |(_, s)| *s))
+        .sum();
+    let busy = match (machine, machine_cpu_secs()) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => Some((b1 - b0) / (t1 - t0)),
+        _ => None,
+    };
     if failed > 0 {
         eprintln!(
             "{failed} tasks failed, e.g. {}",
@@ -580,6 +612,8 @@ async fn fleet_run(stores: u32, skus: u32, days: u32, speed: f64, workers: u32) 
         peaks,
         cpu,
         sim_cpu,
+        pg_cpu,
+        busy,
     })
 }
 
