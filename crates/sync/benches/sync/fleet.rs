@@ -6,7 +6,9 @@
 //!   worker process and then by two, each on a fresh database and simulator.
 //!   A quarter of the stores with one worker is run first, so the peak memory
 //!   of a worker can be compared at two fleet sizes (it should be flat: a
-//!   worker holds a few tasks at once, never the fleet).
+//!   worker holds a few tasks at once, never the fleet). Each worker process
+//!   runs `BENCH_CONCURRENCY` (4, the product's `worker_concurrency` default)
+//!   deliveries at once; `BENCH_SPEED` (60) is the simulator's speed.
 //! - **soak**: `SOAK_STORES` stores (1,000) of `SOAK_SKUS` SKUs (5), a
 //!   scheduler and `SOAK_WORKERS` worker processes (2) running the product's
 //!   daily schedules on a simulated clock `SOAK_SPEED` times real time (1,440:
@@ -176,6 +178,8 @@ struct Deployment {
     sim: SimThread,
     db: Db,
     engine: Engine,
+    /// The simulated time every process of the run computes.
+    clock: LiveClock,
     env: Vec<(&'static str, String)>,
     /// Last: dropped once the processes are gone.
     _test_db: TestDb,
@@ -251,6 +255,7 @@ impl Deployment {
             sim,
             db,
             engine,
+            clock,
             env,
             _test_db: test_db,
         })
@@ -668,13 +673,6 @@ pub async fn soak() -> Result<(), BoxError> {
         "pg"
     );
     let started = Instant::now();
-    let clock = LiveClock::decode(
-        &dep.env
-            .iter()
-            .find(|(k, _)| *k == "BENCH_CLOCK")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-    )?;
     let mut samples = Vec::new();
     let mut next = Duration::ZERO;
     while started.elapsed() < Duration::from_secs(u64::from(seconds)) {
@@ -694,7 +692,7 @@ pub async fn soak() -> Result<(), BoxError> {
             println!(
                 "{:>6.0} {:>16} {:>8} {:>6} {:>6}  {} {:>5}",
                 sample.at,
-                clock.sim_now().format("%m-%d %H:%M"),
+                dep.clock.sim_now().format("%m-%d %H:%M"),
                 succeeded,
                 active,
                 failed,
