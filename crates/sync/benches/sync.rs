@@ -1,6 +1,8 @@
 //! Benchmarks of the sync engine against the simulator (issue 5), printed
 //! figures rather than timed tests. `cargo bench -p amzsync-sync --bench sync`
-//! runs them all; `BENCH_ONLY=overhead,backfill` picks some.
+//! runs `overhead` and `backfill`; `BENCH_ONLY=overhead,backfill` picks some.
+//! The multi-process parts, `fleet` (issue 5) and `soak` (issue 8), run only
+//! when named (`BENCH_ONLY=fleet`): they take minutes. See `sync/fleet.rs`.
 //!
 //! - **overhead**: a 1,000-SKU inventory sync (`BENCH_SKUS`) against a
 //!   simulator with no report delays, on the embedded SQLite database. The
@@ -31,6 +33,9 @@ use amzsync_sync::SyncSettings;
 use amzsync_test_support::TestDb;
 use amzsync_test_support::proc_stats::{current_thread_id, live_threads_cpu_secs, thread_cpu_secs};
 
+#[path = "sync/fleet.rs"]
+mod fleet;
+
 #[allow(dead_code, reason = "the bench uses a part of the tests' harness")]
 #[path = "../tests/sync/harness.rs"]
 mod harness;
@@ -55,8 +60,13 @@ const BACKFILL_DAYS: u32 = 30;
 
 fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The fleet's and soak's worker and scheduler processes are this binary.
+    if let Ok(role) = std::env::var("BENCH_ROLE") {
+        return fleet::child_main(&role);
+    }
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o.trim() == name);
+    let named = |name: &str| only.split(',').any(|o| o.trim() == name);
+    let wanted = |name: &str| only.is_empty() || named(name);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -74,6 +84,12 @@ fn main() -> ExitCode {
         }
         if wanted("backfill") {
             backfill().await?;
+        }
+        if named("fleet") {
+            fleet::fleet().await?;
+        }
+        if named("soak") {
+            fleet::soak().await?;
         }
         Ok(())
     });

@@ -4,8 +4,50 @@
 
 /// Peak resident set size of this process in KiB (`VmHWM`).
 pub fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    status_kb("/proc/self/status", "VmHWM:")
+}
+
+/// Peak resident set size of process `pid` in KiB (`VmHWM`): read it before
+/// the process is reaped, `/proc` forgets it then.
+pub fn peak_rss_kb_of(pid: u32) -> Option<u64> {
+    status_kb(&format!("/proc/{pid}/status"), "VmHWM:")
+}
+
+/// Resident set size of process `pid` now, in KiB (`VmRSS`).
+pub fn rss_kb_of(pid: u32) -> Option<u64> {
+    status_kb(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// File descriptors process `pid` has open (entries of `/proc/<pid>/fd`;
+/// another user's process answers `None`).
+pub fn open_fds_of(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// CPU seconds all cores of the machine have spent `(busy, in total)` since
+/// boot (`/proc/stat`); the difference of two readings says how busy the
+/// machine was between them, whoever kept it busy.
+pub fn machine_cpu_secs() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // user nice system idle iowait irq softirq steal (guest time is already
+    // in user); idle and iowait are the idle part.
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    Some(((total - idle) as f64 / 100.0, total as f64 / 100.0))
+}
+
+/// A `kB` field of a `status` file.
+fn status_kb(path: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
@@ -75,6 +117,12 @@ mod tests {
             return;
         }
         assert!(peak_rss_kb().is_some_and(|kb| kb > 0));
+        let me = std::process::id();
+        assert_eq!(peak_rss_kb_of(me).map(|kb| kb > 0), Some(true));
+        assert_eq!(rss_kb_of(me).map(|kb| kb > 0), Some(true));
+        // stdin, stdout and stderr at least.
+        assert!(machine_cpu_secs().is_some_and(|(busy, total)| busy > 0.0 && total >= busy));
+        assert!(open_fds_of(me).is_some_and(|n| n >= 3), "{:?}", open_fds_of(me));
         assert!(cpu_secs(None).is_some());
         let tid = current_thread_id().expect("a thread id from /proc/thread-self");
         assert!(thread_cpu_secs(tid).is_some());
