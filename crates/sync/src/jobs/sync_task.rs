@@ -497,9 +497,12 @@ impl Run<'_> {
             Ok(report_id) => Ok(report_id),
             Err(e) => {
                 let failure = Failure::amazon(&format!("requesting the report for {}", unit.label()), &e);
-                if matches!(e, AmazonError::Paced { .. }) {
+                if matches!(e, AmazonError::Paced { .. }) && !sent_before {
                     // Nothing reached Amazon: the next try needs no lookup.
-                    *which.sent_mut(&mut checkpoint.units[i]) = sent_before;
+                    // Saved now, as a paced delivery may end without another
+                    // write.
+                    *which.sent_mut(&mut checkpoint.units[i]) = false;
+                    self.save(checkpoint).await?;
                 }
                 Err(failure)
             }
