@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
-use crate::db::on_pool;
+use crate::db::{on_pool, on_tx};
 use crate::decimal::OptDec;
 use crate::snapshots::{Stamped, with_archive};
 use crate::{Dec, Result, Snapshots, Tx};
@@ -201,6 +201,36 @@ fn stamped_columns(table: &Table) -> String {
 }
 
 impl Snapshots<'_> {
+    /// Deletes one marketplace's Sales & Traffic rows of a day (by SKU, and
+    /// by child ASIN when `asins`) inside `tx`, before that day's report is
+    /// stored again. A report is the whole day, and Amazon leaves out a SKU
+    /// without orders: a SKU whose sales a restatement took back to none is
+    /// no longer in it, so upserting alone would keep its stale row.
+    pub async fn clear_business_day(
+        tx: &mut Tx,
+        store: StoreId,
+        marketplace_id: &str,
+        date: NaiveDate,
+        asins: bool,
+    ) -> Result<()> {
+        let tables: &[&str] = if asins {
+            &["business_metric_snapshots", "asin_traffic_snapshots"]
+        } else {
+            &["business_metric_snapshots"]
+        };
+        for table in tables {
+            let sql = format!("DELETE FROM {table} WHERE store_id = $1 AND marketplace_id = $2 AND date = $3");
+            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(store.0)
+                .bind(marketplace_id)
+                .bind(date)
+                .execute(&mut *c)
+                .await
+                .map(drop))?;
+        }
+        Ok(())
+    }
+
     pub async fn upsert_asin_traffic(tx: &mut Tx, rows: &[AsinTrafficRow]) -> Result<u64> {
         bulk::upsert(tx, rows).await
     }

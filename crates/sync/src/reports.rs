@@ -47,12 +47,25 @@ pub(crate) struct Batch {
     pub(crate) skipped: Vec<String>,
 }
 
+/// The (store, marketplace, day) a business unit's rows replace; `asins`
+/// when its child-ASIN report was fetched too (one Amazon cancelled leaves
+/// that day's child-ASIN rows as they were).
+#[derive(Debug)]
+pub(crate) struct BusinessDay {
+    pub(crate) store: amzsync_domain::StoreId,
+    pub(crate) marketplace_id: String,
+    pub(crate) date: chrono::NaiveDate,
+    pub(crate) asins: bool,
+}
+
 /// The converted rows of one report, for the table they go to.
 #[derive(Debug)]
 pub(crate) enum Rows {
     Inventory(Vec<InventoryRow>),
-    /// A day's SKU rows and its child-ASIN rows, stored together.
+    /// A day's SKU rows and its child-ASIN rows, stored together, replacing
+    /// what was stored for that day (see `Snapshots::clear_business_day`).
     Business {
+        day: BusinessDay,
         skus: Vec<BusinessMetricRow>,
         asins: Vec<AsinTrafficRow>,
     },
@@ -68,7 +81,7 @@ impl Rows {
     pub(crate) fn len(&self) -> usize {
         match self {
             Rows::Inventory(r) => r.len(),
-            Rows::Business { skus, asins } => skus.len() + asins.len(),
+            Rows::Business { skus, asins, .. } => skus.len() + asins.len(),
             Rows::Ledger(r) => r.len(),
             Rows::AdsProducts(r) => r.len(),
             Rows::AdsCampaigns(r) => r.len(),
@@ -86,7 +99,8 @@ impl Rows {
                     Snapshots::upsert_inventory(tx, chunk).await?;
                 }
             }
-            Rows::Business { skus, asins } => {
+            Rows::Business { day, skus, asins } => {
+                Snapshots::clear_business_day(tx, day.store, &day.marketplace_id, day.date, day.asins).await?;
                 for chunk in skus.chunks(batch) {
                     Snapshots::upsert_business(tx, chunk).await?;
                 }

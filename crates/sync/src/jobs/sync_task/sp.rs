@@ -131,6 +131,12 @@ pub(super) async fn poll(
                     .await
                     .map_err(downloading)?
             };
+            let day = reports::BusinessDay {
+                store,
+                marketplace_id: marketplace_id.clone(),
+                date,
+                asins: child_document_id.is_some(),
+            };
             let asins = match child_document_id {
                 Some(child) => reports
                     .download(&child, move |text| {
@@ -144,6 +150,7 @@ pub(super) async fn poll(
             skipped.extend(asins.skipped.into_iter().map(|s| format!("by child ASIN: {s}")));
             Batch {
                 rows: Rows::Business {
+                    day,
                     skus: skus.rows,
                     asins: asins.rows,
                 },
