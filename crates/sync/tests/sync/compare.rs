@@ -40,19 +40,27 @@ pub fn rows<T>(stamped: Vec<Stamped<T>>) -> Vec<T> {
 #[derive(Debug, Default)]
 pub struct Tally {
     pub compared: usize,
+    /// One line per row found on one side only (a changed row is one line
+    /// for each side, the stored and the true).
     pub mismatches: Vec<String>,
 }
 
 impl Tally {
-    /// Compares two lists sorted by the same key, row by row: a missing or
-    /// extra row counts as a mismatch (and may shift the rest of its list).
+    /// Compares two lists as sets of rows, so a missing or extra row is
+    /// named as such instead of shifting the rest of its list.
     pub fn compare<T: PartialEq + Debug>(&mut self, what: &str, stored: &[T], expected: &[T]) {
         self.compared += stored.len().max(expected.len());
-        for i in 0..stored.len().max(expected.len()) {
-            let (s, e) = (stored.get(i), expected.get(i));
-            if s != e {
-                self.mismatches.push(format!("{what}: stored {s:?}, truth {e:?}"));
-            }
+        if stored == expected {
+            return;
+        }
+        // By `PartialEq`, not by `Debug` text: decimals equal in value may
+        // differ in scale (`76` and `76.00`). Quadratic, but only for a list
+        // that differs.
+        for row in stored.iter().filter(|r| !expected.contains(r)) {
+            self.mismatches.push(format!("{what}: stored only {row:?}"));
+        }
+        for row in expected.iter().filter(|r| !stored.contains(r)) {
+            self.mismatches.push(format!("{what}: in the truth only {row:?}"));
         }
     }
 
