@@ -219,7 +219,8 @@ impl Snapshots<'_> {
             &["business_metric_snapshots"]
         };
         for table in tables {
-            let sql = format!("DELETE FROM {table} WHERE store_id = $1 AND marketplace_id = $2 AND date = $3");
+            let sql =
+                format!("DELETE FROM {table} WHERE store_id = $1 AND marketplace_id = $2 AND date = $3");
             on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(store.0)
                 .bind(marketplace_id)

@@ -100,7 +100,8 @@ impl Rows {
                 }
             }
             Rows::Business { day, skus, asins } => {
-                Snapshots::clear_business_day(tx, day.store, &day.marketplace_id, day.date, day.asins).await?;
+                Snapshots::clear_business_day(tx, day.store, &day.marketplace_id, day.date, day.asins)
+                    .await?;
                 for chunk in skus.chunks(batch) {
                     Snapshots::upsert_business(tx, chunk).await?;
                 }

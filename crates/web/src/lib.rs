@@ -5,6 +5,8 @@ mod auth;
 mod dashboard;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod openapi;
 mod ops;
 mod state;

@@ -120,12 +120,7 @@ async fn chaos_kills_and_faults_lose_and_duplicate_nothing() {
             let role = procs[i].role;
             procs.swap_remove(i).kill();
             procs.push(dep.spawn(role));
-            *kills
-                .entry(match role {
-                    Role::Worker => "worker",
-                    Role::Scheduler => "scheduler",
-                })
-                .or_default() += 1;
+            *kills.entry(role.command()).or_default() += 1;
             progress_at_last_kill = progress;
         }
         for p in &mut procs {

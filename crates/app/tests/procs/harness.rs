@@ -77,13 +77,17 @@ pub struct Connected {
 pub enum Role {
     Worker,
     Scheduler,
+    /// `amzsync serve`: API, dashboard, workers and scheduler in one process.
+    Serve,
 }
 
 impl Role {
-    fn command(self) -> &'static str {
+    /// The `amzsync` subcommand of the role.
+    pub fn command(self) -> &'static str {
         match self {
             Role::Worker => "worker",
             Role::Scheduler => "scheduler",
+            Role::Serve => "serve",
         }
     }
 }
@@ -295,6 +299,15 @@ impl Deployment {
         unreachable!("pages are counted until the last")
     }
 
+    /// A configuration value the processes are given (`AMZSYNC_…`).
+    pub fn setting(&self, key: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("the processes are not given {key}"))
+    }
+
     pub fn seller_of(&self, task: &SyncTask) -> &Connected {
         self.stores
             .iter()
@@ -383,6 +396,11 @@ impl Proc {
     /// The exit status if the process has stopped on its own.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().expect("checking a child process")
+    }
+
+    /// Where the process's stdout and stderr go.
+    pub fn log_path(&self) -> PathBuf {
+        self.log.clone()
     }
 
     /// Lines of the process's log containing `needle`.

@@ -8,4 +8,5 @@ mod chaos;
 mod crash;
 mod harness;
 mod scale_out;
+mod security;
 mod truth;

@@ -1,250 +1,42 @@
 //! FR-3: Sponsored Products per SKU per day and the detail tables, from the
 //! store's discovered Ads profiles, exactly as the simulator's ground truth.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use amzsync_amazon_sim::{AdsProfile, AdsReportOutcome, AdsRow, Operation};
-use amzsync_db::{
-    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsMetrics, AdsSearchTermRow, AdsTargetingRow, NewStore,
-    Scope, Stamped,
-};
+use amzsync_amazon_sim::{AdsReportOutcome, Operation};
+use amzsync_db::{NewStore, Scope};
 use amzsync_domain::{ErrorClass, Marketplace, Region, SyncKind, SyncWindow, Trigger};
 use amzsync_jobs::{Delivery, Job, Outcome};
 use amzsync_sync::{SyncSettings, TriggerError, job_kinds};
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::{Days, NaiveDate};
-use rust_decimal::Decimal;
 use secrecy::SecretString;
 
+use crate::compare::{
+    ads_profiles, expected_ad_groups, expected_campaigns, expected_products, expected_search_terms,
+    expected_targeting, rows, stored_ad_groups, stored_campaigns, stored_products, stored_search_terms,
+    stored_targeting,
+};
 use crate::harness::{SELLER, US, World, assert_success};
-
-fn money(cents: i64) -> Decimal {
-    Decimal::new(cents, 2)
-}
-
-fn count(n: u64) -> i64 {
-    i64::try_from(n).expect("a count fits")
-}
-
-/// Our metrics of a truth row: spend = cost, the 7-day conversions.
-fn metrics(row: &AdsRow) -> AdsMetrics {
-    let m = &row.metrics;
-    AdsMetrics {
-        impressions: count(m.impressions),
-        clicks: count(m.clicks),
-        spend: money(m.cost_cents),
-        sales_7d: money(m.d7.sales_cents),
-        orders_7d: count(m.d7.purchases),
-        units_7d: count(m.d7.units_sold),
-    }
-}
-
-fn profiles(world: &World) -> Vec<AdsProfile> {
-    world
-        .sim
-        .truth()
-        .ads_profiles(SELLER)
-        .expect("the seller advertises")
-}
-
-/// The truth of every profile and day of `from..=to`, one report grain.
-fn truth(world: &World, from: NaiveDate, to: NaiveDate, grain: &str) -> Vec<(AdsProfile, AdsRow)> {
-    let truth = world.sim.truth();
-    let mut out = Vec::new();
-    for p in profiles(world) {
-        for day in SyncWindow::new(from, to).expect("ordered").iter_days() {
-            let rows = match grain {
-                "products" => truth.ads_advertised_product(p.profile_id, day),
-                "campaigns" => truth.ads_campaigns(p.profile_id, day),
-                "ad_groups" => truth.ads_ad_groups(p.profile_id, day),
-                "targeting" => truth.ads_targeting(p.profile_id, day),
-                _ => truth.ads_search_terms(p.profile_id, day),
-            }
-            .expect("a known profile");
-            out.extend(rows.into_iter().map(|r| (p.clone(), r)));
-        }
-    }
-    out
-}
-
-/// The truth's spAdvertisedProduct rows summed per marketplace, day and SKU.
-fn expected_products(world: &World, from: NaiveDate, to: NaiveDate) -> Vec<AdsMetricRow> {
-    let mut sums: BTreeMap<(String, NaiveDate, String), AdsMetricRow> = BTreeMap::new();
-    for (p, r) in truth(world, from, to, "products") {
-        let sku = r.advertised_sku.clone().expect("an advertised product has a SKU");
-        let m = metrics(&r);
-        let sum = sums
-            .entry((p.marketplace_id.clone(), r.date, sku.clone()))
-            .or_insert_with(|| AdsMetricRow {
-                store_id: world.store.id,
-                marketplace_id: p.marketplace_id.clone(),
-                date: r.date,
-                sku,
-                asin: r.advertised_asin.clone(),
-                currency: p.currency_code.to_owned(),
-                impressions: 0,
-                clicks: 0,
-                spend: Decimal::ZERO,
-                sales_7d: Decimal::ZERO,
-                orders_7d: 0,
-                units_7d: 0,
-            });
-        sum.impressions += m.impressions;
-        sum.clicks += m.clicks;
-        sum.spend += m.spend;
-        sum.sales_7d += m.sales_7d;
-        sum.orders_7d += m.orders_7d;
-        sum.units_7d += m.units_7d;
-    }
-    sums.into_values().collect()
-}
-
-async fn stored_products(world: &World, from: NaiveDate, to: NaiveDate) -> Vec<Stamped<AdsMetricRow>> {
-    let mut rows = world
-        .db
-        .snapshots()
-        .ads_between(world.store.id, from, to, None)
-        .await
-        .expect("reading ads rows");
-    rows.sort_by(|a, b| {
-        (&a.row.marketplace_id, a.row.date, &a.row.sku).cmp(&(&b.row.marketplace_id, b.row.date, &b.row.sku))
-    });
-    rows
-}
-
-fn rows<T>(stamped: Vec<Stamped<T>>) -> Vec<T> {
-    stamped.into_iter().map(|s| s.row).collect()
-}
 
 /// Asserts every detail table of the store equals the truth over `from..=to`.
 async fn assert_details_exact(world: &World, from: NaiveDate, to: NaiveDate) {
-    let store = world.store.id;
-    let snapshots = world.db.snapshots();
-
-    let mut expected: Vec<AdsCampaignRow> = truth(world, from, to, "campaigns")
-        .into_iter()
-        .map(|(p, r)| AdsCampaignRow {
-            store_id: store,
-            profile_id: p.profile_id,
-            date: r.date,
-            campaign_id: r.campaign_id,
-            marketplace_id: p.marketplace_id.clone(),
-            campaign_name: Some(r.campaign_name.clone()),
-            campaign_status: Some(r.campaign_status.to_owned()),
-            budget_amount: Some(money(r.campaign_budget_cents)),
-            budget_type: Some("DAILY_BUDGET".to_owned()),
-            currency: p.currency_code.to_owned(),
-            metrics: metrics(&r),
-        })
-        .collect();
-    let mut stored = rows(
-        snapshots
-            .ads_campaigns_between(store, from, to)
-            .await
-            .expect("campaigns"),
-    );
-    let key = |r: &AdsCampaignRow| (r.profile_id, r.date, r.campaign_id);
-    expected.sort_by_key(key);
-    stored.sort_by_key(key);
+    let expected = expected_campaigns(world, from, to);
     assert!(!expected.is_empty());
-    assert_eq!(stored, expected, "campaigns");
-
-    let mut expected: Vec<AdsAdGroupRow> = truth(world, from, to, "ad_groups")
-        .into_iter()
-        .map(|(p, r)| AdsAdGroupRow {
-            store_id: store,
-            profile_id: p.profile_id,
-            date: r.date,
-            campaign_id: r.campaign_id,
-            ad_group_id: r.ad_group_id.expect("an ad group row has its id"),
-            marketplace_id: p.marketplace_id.clone(),
-            campaign_name: Some(r.campaign_name.clone()),
-            ad_group_name: r.ad_group_name.clone(),
-            ad_status: r.ad_group_status.map(str::to_owned),
-            currency: p.currency_code.to_owned(),
-            metrics: metrics(&r),
-        })
-        .collect();
-    let mut stored = rows(
-        snapshots
-            .ads_ad_groups_between(store, from, to)
-            .await
-            .expect("ad groups"),
-    );
-    let key = |r: &AdsAdGroupRow| (r.profile_id, r.date, r.campaign_id, r.ad_group_id);
-    expected.sort_by_key(key);
-    stored.sort_by_key(key);
+    assert_eq!(stored_campaigns(world, from, to).await, expected, "campaigns");
+    let expected = expected_ad_groups(world, from, to);
     assert!(!expected.is_empty());
-    assert_eq!(stored, expected, "ad groups");
-
-    let mut expected: Vec<AdsTargetingRow> = truth(world, from, to, "targeting")
-        .into_iter()
-        .map(|(p, r)| AdsTargetingRow {
-            store_id: store,
-            profile_id: p.profile_id,
-            date: r.date,
-            campaign_id: r.campaign_id,
-            ad_group_id: r.ad_group_id.expect("a target's ad group"),
-            keyword_id: r.keyword_id.expect("a target's id"),
-            marketplace_id: p.marketplace_id.clone(),
-            keyword: r.keyword.clone(),
-            keyword_type: r.keyword_type.map(str::to_owned),
-            match_type: r.match_type.map(str::to_owned),
-            targeting: r.targeting.clone(),
-            currency: p.currency_code.to_owned(),
-            metrics: metrics(&r),
-        })
-        .collect();
-    let mut stored = rows(
-        snapshots
-            .ads_targeting_between(store, from, to)
-            .await
-            .expect("targeting"),
-    );
-    let key = |r: &AdsTargetingRow| (r.profile_id, r.date, r.campaign_id, r.ad_group_id, r.keyword_id);
-    expected.sort_by_key(key);
-    stored.sort_by_key(key);
+    assert_eq!(stored_ad_groups(world, from, to).await, expected, "ad groups");
+    let expected = expected_targeting(world, from, to);
     assert!(!expected.is_empty());
-    assert_eq!(stored, expected, "targeting");
-
-    let mut expected: Vec<AdsSearchTermRow> = truth(world, from, to, "search_terms")
-        .into_iter()
-        .map(|(p, r)| AdsSearchTermRow {
-            store_id: store,
-            profile_id: p.profile_id,
-            date: r.date,
-            campaign_id: r.campaign_id,
-            ad_group_id: r.ad_group_id.expect("a search term's ad group"),
-            keyword_id: r.keyword_id.expect("a search term's target"),
-            search_term: r.search_term.clone().expect("a search term"),
-            marketplace_id: p.marketplace_id.clone(),
-            keyword: r.keyword.clone(),
-            match_type: r.match_type.map(str::to_owned),
-            currency: p.currency_code.to_owned(),
-            metrics: metrics(&r),
-        })
-        .collect();
-    let mut stored = rows(
-        snapshots
-            .ads_search_terms_between(store, from, to)
-            .await
-            .expect("search terms"),
-    );
-    let key = |r: &AdsSearchTermRow| {
-        (
-            r.profile_id,
-            r.date,
-            r.campaign_id,
-            r.ad_group_id,
-            r.keyword_id,
-            r.search_term.clone(),
-        )
-    };
-    expected.sort_by_key(key);
-    stored.sort_by_key(key);
+    assert_eq!(stored_targeting(world, from, to).await, expected, "targeting");
+    let expected = expected_search_terms(world, from, to);
     assert!(!expected.is_empty());
-    assert_eq!(stored, expected, "search terms");
+    assert_eq!(
+        stored_search_terms(world, from, to).await,
+        expected,
+        "search terms"
+    );
 }
 
 on_both_engines!(the_first_advertising_sync_backfills_thirty_days_exactly);
@@ -276,7 +68,7 @@ async fn the_first_advertising_sync_backfills_thirty_days_exactly(db: TestDb) {
         .list(world.store.id)
         .await
         .expect("profiles");
-    let mut ids: Vec<i64> = profiles(&world).iter().map(|p| p.profile_id).collect();
+    let mut ids: Vec<i64> = ads_profiles(&world).iter().map(|p| p.profile_id).collect();
     ids.sort_unstable();
     assert_eq!(recorded.iter().map(|p| p.profile_id).collect::<Vec<_>>(), ids);
     // The next run re-pulls the lookback.

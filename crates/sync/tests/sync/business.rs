@@ -3,165 +3,17 @@
 
 use std::time::Duration;
 
-use amzsync_amazon_sim::{AsinGranularity, Operation, SkuSalesAndTraffic};
-use amzsync_db::{AsinTrafficRow, BusinessMetricRow, Scope};
+use amzsync_amazon_sim::Operation;
+use amzsync_db::Scope;
 use amzsync_domain::{SyncKind, SyncWindow, Trigger};
 use amzsync_jobs::{Delivery, Job, Outcome};
 use amzsync_sync::checkpoint::Checkpoint;
 use amzsync_sync::{SyncSettings, job_kinds};
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::{Days, NaiveDate};
-use rust_decimal::Decimal;
 
+pub use crate::compare::{expected_asins, expected_business, stored_asins, stored_business};
 use crate::harness::{CA, SELLER, US, World, assert_success};
-
-fn cents(c: i64) -> Decimal {
-    Decimal::new(c, 2)
-}
-
-/// The simulator's figures as our row fields that it knows: every field but
-/// the share-of-marketplace percentages, which the report derives.
-pub fn expected_business(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<BusinessMetricRow> {
-    let truth = world
-        .sim
-        .truth()
-        .sales_and_traffic(SELLER, marketplace_id, day)
-        .expect("the seller sells there");
-    let mut rows: Vec<BusinessMetricRow> = truth
-        .skus
-        .iter()
-        .map(|s| {
-            let sessions = i64::from(s.sessions());
-            let units = i64::from(s.units_ordered);
-            BusinessMetricRow {
-                store_id: world.store.id,
-                marketplace_id: marketplace_id.to_owned(),
-                date: day,
-                sku: s.sku.clone(),
-                asin: Some(s.child_asin.clone()),
-                parent_asin: Some(s.parent_asin.clone()),
-                currency: truth.currency_code.clone(),
-                ordered_product_sales: cents(s.ordered_product_sales_cents),
-                ordered_product_sales_b2b: None,
-                units_ordered: units,
-                units_ordered_b2b: None,
-                total_order_items: s.total_order_items.into(),
-                total_order_items_b2b: None,
-                sessions,
-                page_views: s.page_views().into(),
-                session_percentage: None,
-                page_views_percentage: None,
-                buy_box_percentage: Some(decimal(s.buy_box_percentage)),
-                unit_session_percentage: Some(if sessions == 0 {
-                    Decimal::ZERO
-                } else {
-                    decimal(((units as f64) * 100.0 / sessions as f64 * 100.0).round() / 100.0)
-                }),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
-}
-
-/// `unitSessionPercentage` as the simulator writes it.
-fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
-    let (units, sessions) = (f64::from(s.units_ordered), f64::from(s.sessions()));
-    if sessions == 0.0 {
-        Decimal::ZERO
-    } else {
-        decimal((units * 100.0 / sessions * 100.0).round() / 100.0)
-    }
-}
-
-/// The simulator's child-ASIN figures of a day (a one-day CHILD report) as
-/// our rows, the share-of-marketplace percentages left out as for SKUs.
-pub fn expected_asins(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<AsinTrafficRow> {
-    let truth = world.sim.truth();
-    let currency = truth
-        .sales_and_traffic(SELLER, marketplace_id, day)
-        .expect("the seller sells there")
-        .currency_code;
-    let mut rows: Vec<AsinTrafficRow> = truth
-        .sales_and_traffic_by_asin(SELLER, marketplace_id, day, AsinGranularity::Child)
-        .expect("the seller sells there")
-        .iter()
-        .map(|s| AsinTrafficRow {
-            store_id: world.store.id,
-            marketplace_id: marketplace_id.to_owned(),
-            date: day,
-            child_asin: s.child_asin.clone(),
-            parent_asin: s.parent_asin.clone(),
-            currency: currency.clone(),
-            ordered_product_sales: cents(s.ordered_product_sales_cents),
-            ordered_product_sales_b2b: None,
-            units_ordered: s.units_ordered.into(),
-            units_ordered_b2b: None,
-            total_order_items: s.total_order_items.into(),
-            total_order_items_b2b: None,
-            sessions: s.sessions().into(),
-            page_views: s.page_views().into(),
-            session_percentage: None,
-            page_views_percentage: None,
-            buy_box_percentage: Some(decimal(s.buy_box_percentage)),
-            unit_session_percentage: Some(unit_session_percentage(s)),
-        })
-        .collect();
-    rows.sort_by(|a, b| a.child_asin.cmp(&b.child_asin));
-    rows
-}
-
-/// Stored child-ASIN rows, normalized as [`stored_business`] does.
-pub async fn stored_asins(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<AsinTrafficRow> {
-    world
-        .db
-        .snapshots()
-        .asin_traffic_between(world.store.id, day, day, Some(marketplace_id))
-        .await
-        .expect("reading child-ASIN rows")
-        .into_iter()
-        .map(|s| {
-            let mut row = s.row;
-            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
-            row.session_percentage = None;
-            row.page_views_percentage = None;
-            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
-            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
-            row
-        })
-        .collect()
-}
-
-fn decimal(f: f64) -> Decimal {
-    f.to_string()
-        .parse::<Decimal>()
-        .expect("a finite number")
-        .normalize()
-}
-
-/// Stored rows, with the two share-of-marketplace percentages blanked (the
-/// truth does not carry them) and decimals normalized (`93.50` = `93.5`).
-pub async fn stored_business(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<BusinessMetricRow> {
-    let mut rows: Vec<BusinessMetricRow> = world
-        .db
-        .snapshots()
-        .business_between(world.store.id, day, day, Some(marketplace_id))
-        .await
-        .expect("reading business rows")
-        .into_iter()
-        .map(|s| {
-            let mut row = s.row;
-            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
-            row.session_percentage = None;
-            row.page_views_percentage = None;
-            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
-            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
-            row
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
-}
 
 on_both_engines!(a_multi_day_business_sync_stores_every_sku_of_every_day_exactly);
 

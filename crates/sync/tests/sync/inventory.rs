@@ -1,56 +1,11 @@
 //! FR-1: the day's FBA inventory of every marketplace, exactly as Amazon has it.
 
 use amzsync_amazon_sim::Operation;
-use amzsync_db::InventoryRow;
 use amzsync_domain::SyncKind;
 use amzsync_test_support::{TestDb, on_both_engines};
 
+pub use crate::compare::{expected_inventory, stored_inventory};
 use crate::harness::{CA, SELLER, US, World, assert_success};
-
-/// The simulator's ground truth for a marketplace, as our rows.
-pub fn expected_inventory(world: &World, marketplace_id: &str) -> Vec<InventoryRow> {
-    let mut rows: Vec<InventoryRow> = world
-        .sim
-        .truth()
-        .inventory(SELLER, marketplace_id)
-        .expect("the seller sells there")
-        .into_iter()
-        .map(|t| InventoryRow {
-            store_id: world.store.id,
-            marketplace_id: marketplace_id.to_owned(),
-            date: world.today(),
-            sku: t.sku,
-            asin: Some(t.asin),
-            fnsku: Some(t.fnsku),
-            product_name: Some(t.product_name),
-            condition: Some(t.condition),
-            fulfillable_quantity: t.afn_fulfillable_quantity.into(),
-            inbound_working_quantity: t.afn_inbound_working_quantity.into(),
-            inbound_shipped_quantity: t.afn_inbound_shipped_quantity.into(),
-            inbound_receiving_quantity: t.afn_inbound_receiving_quantity.into(),
-            reserved_quantity: t.afn_reserved_quantity.into(),
-            unfulfillable_quantity: t.afn_unsellable_quantity.into(),
-            researching_quantity: t.afn_researching_quantity.into(),
-            total_quantity: t.afn_total_quantity.into(),
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
-}
-
-pub async fn stored_inventory(world: &World, marketplace_id: &str) -> Vec<InventoryRow> {
-    let mut rows: Vec<InventoryRow> = world
-        .db
-        .snapshots()
-        .inventory_on(world.store.id, world.today(), Some(marketplace_id))
-        .await
-        .expect("reading inventory")
-        .into_iter()
-        .map(|s| s.row)
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
-}
 
 on_both_engines!(inventory_sync_stores_every_marketplaces_snapshot_exactly);
 

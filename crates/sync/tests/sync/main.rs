@@ -3,8 +3,10 @@
 //! Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379
 //! (`scripts/services.sh`).
 
+mod compare;
 mod harness;
 
+mod accuracy;
 mod advertising;
 mod amazon_calls;
 mod business;

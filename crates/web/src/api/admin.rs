@@ -114,6 +114,18 @@ pub struct CreateToken {
     pub name: String,
 }
 
+impl CreateToken {
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            return Err(ApiError::unprocessable(
+                "name",
+                "a token name is 1 to 100 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A created token. `token` is the only copy of the secret: store it now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedToken {
@@ -168,12 +180,7 @@ async fn create_token(
     UserIdPath(user): UserIdPath,
     Json(body): Json<CreateToken>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if body.name.trim().is_empty() || body.name.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
-            "name",
-            "a token name is 1 to 100 characters",
-        ));
-    }
+    body.check()?;
     let (info, secret) = state.db.tokens().create(user, &body.name).await?;
     let created = CreatedToken {
         info: info.into(),

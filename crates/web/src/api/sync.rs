@@ -59,6 +59,11 @@ enum Asked {
 }
 
 impl SyncRequest {
+    /// [`SyncRequest::asked`] for callers that need only the verdict (fuzzing).
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        self.asked().map(drop)
+    }
+
     /// Reads the request's shape: one of the three forms, a positive
     /// `days`, `from` not after `to`. Nothing here knows what the engine
     /// accepts.

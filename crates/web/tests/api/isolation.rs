@@ -1,5 +1,10 @@
 //! Tenant isolation: user B gets 404 on every read, trigger, retry, update and
 //! delete of user A's stores and tasks, exactly as for ones that do not exist.
+//! The matrix is checked against the OpenAPI document: a route that is in
+//! neither the matrix nor one of the listed kinds of unscoped routes fails
+//! the test, so no new route escapes it.
+
+use std::collections::BTreeSet;
 
 use amzsync_db::Scope;
 use amzsync_domain::ErrorClass;
@@ -35,7 +40,9 @@ async fn another_tenant_sees_nothing_of_the_first(db: TestDb) {
             Some(json!({"days": 3})),
         ),
         (Method::POST, format!("{s}/sync/advertising"), None),
+        (Method::POST, format!("{s}/verify"), None),
         (Method::GET, format!("{s}/sync/inventory/status"), None),
+        (Method::GET, format!("{s}/sync/business-reports/status"), None),
         (Method::GET, format!("{s}/sync/advertising/status"), None),
         (Method::GET, format!("{s}/inventory?date=2024-05-01"), None),
         (
@@ -66,6 +73,37 @@ async fn another_tenant_sees_nothing_of_the_first(db: TestDb) {
             None,
         ),
     ];
+    let covered: BTreeSet<(String, String)> = calls
+        .iter()
+        .map(|(method, path, _)| {
+            let template = path
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .replace(&format!("/stores/{store}"), "/stores/{store_id}")
+                .replace(&failed.to_string(), "{task_id}")
+                .replace(&pending.to_string(), "{task_id}");
+            let template = match template.strip_suffix("/status") {
+                Some(sync) => format!("{}/{{kind}}/status", sync.rsplit_once('/').unwrap().0),
+                None => template,
+            };
+            (method.as_str().to_owned(), template)
+        })
+        .collect();
+    let admin_only = every_route_is_covered(&covered);
+    for (method, template) in admin_only {
+        let path = template
+            .replace("{user_id}", &app.user.id.to_string())
+            .replace("{token_id}", "1");
+        let method: Method = method.parse().unwrap();
+        let reply = send(
+            app.request_as(&bob, method.clone(), &path)
+                .json(&json!({"name": "intruder"})),
+        )
+        .await;
+        reply.assert_error(403, "forbidden", None);
+    }
+
     for (method, path, body) in calls {
         let request = app.request_as(&bob, method.clone(), &path);
         let reply = send(match &body {
@@ -128,3 +166,50 @@ async fn another_tenant_sees_nothing_of_the_first(db: TestDb) {
 }
 
 on_both_engines!(another_tenant_sees_nothing_of_the_first);
+
+/// Asserts every operation of the OpenAPI document is one the isolation
+/// test covers: tenant-scoped (in `covered`, the 404 matrix), a list or
+/// create of the caller's own (checked above), an operations endpoint
+/// without tenant data, or an admin route, which are returned for the test
+/// to check that a tenant is refused them.
+fn every_route_is_covered(covered: &BTreeSet<(String, String)>) -> Vec<(String, String)> {
+    let own_or_operations: BTreeSet<(&str, &str)> = [
+        ("GET", "/api/v1/amazon/stores"),
+        ("POST", "/api/v1/amazon/stores"),
+        ("GET", "/api/v1/amazon/sync-tasks"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+    ]
+    .into();
+    let doc = serde_json::to_value(amzsync_web::openapi()).unwrap();
+    let mut admin = Vec::new();
+    let mut escaped = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            // A path item also holds `parameters`, `summary` and the like.
+            const METHODS: [&str; 8] = [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ];
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let method = method.to_uppercase();
+            let operation = (method.clone(), path.clone());
+            if covered.contains(&operation) || own_or_operations.contains(&(method.as_str(), path.as_str())) {
+                continue;
+            }
+            if path.starts_with("/api/v1/admin/") {
+                admin.push(operation);
+            } else {
+                escaped.push(operation);
+            }
+        }
+    }
+    assert!(
+        escaped.is_empty(),
+        "routes the tenant isolation test does not cover (add them to its matrix): {escaped:?}"
+    );
+    assert!(!admin.is_empty(), "the document lists the admin routes");
+    admin
+}
