@@ -200,35 +200,49 @@ fn stamped_columns(table: &Table) -> String {
     columns.join(", ")
 }
 
+/// The snapshot tables whose rows of a (store, marketplace, day) one
+/// report replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayTable {
+    Inventory,
+    Business,
+    AsinTraffic,
+}
+
+impl DayTable {
+    fn name(self) -> &'static str {
+        match self {
+            DayTable::Inventory => "inventory_snapshots",
+            DayTable::Business => "business_metric_snapshots",
+            DayTable::AsinTraffic => "asin_traffic_snapshots",
+        }
+    }
+}
+
 impl Snapshots<'_> {
-    /// Deletes one marketplace's Sales & Traffic rows of a day (by SKU, and
-    /// by child ASIN when `asins`) inside `tx`, before that day's report is
-    /// stored again. A report is the whole day, and Amazon leaves out a SKU
-    /// without orders: a SKU whose sales a restatement took back to none is
-    /// no longer in it, so upserting alone would keep its stale row.
-    pub async fn clear_business_day(
+    /// Deletes one marketplace's rows of a day from `table` inside `tx`,
+    /// before that day's report is stored again. A report is the whole day:
+    /// what it no longer lists (Amazon leaves out a SKU without orders, so a
+    /// SKU restated to no sales; a SKU gone from the inventory) must not
+    /// outlive it, which upserting alone would allow.
+    pub async fn clear_day(
         tx: &mut Tx,
+        table: DayTable,
         store: StoreId,
         marketplace_id: &str,
         date: NaiveDate,
-        asins: bool,
     ) -> Result<()> {
-        let tables: &[&str] = if asins {
-            &["business_metric_snapshots", "asin_traffic_snapshots"]
-        } else {
-            &["business_metric_snapshots"]
-        };
-        for table in tables {
-            let sql =
-                format!("DELETE FROM {table} WHERE store_id = $1 AND marketplace_id = $2 AND date = $3");
-            on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(store.0)
-                .bind(marketplace_id)
-                .bind(date)
-                .execute(&mut *c)
-                .await
-                .map(drop))?;
-        }
+        let sql = format!(
+            "DELETE FROM {} WHERE store_id = $1 AND marketplace_id = $2 AND date = $3",
+            table.name()
+        );
+        on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(store.0)
+            .bind(marketplace_id)
+            .bind(date)
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 
 use amzsync_db::{
     AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsSearchTermRow, AdsTargetingRow, AsinTrafficRow,
-    BusinessMetricRow, InventoryRow, LedgerRow, Snapshots, Tx,
+    BusinessMetricRow, DayTable, InventoryRow, LedgerRow, Snapshots, Tx,
 };
 
 pub(crate) mod advertising;
@@ -47,25 +47,35 @@ pub(crate) struct Batch {
     pub(crate) skipped: Vec<String>,
 }
 
-/// The (store, marketplace, day) a business unit's rows replace; `asins`
-/// when its child-ASIN report was fetched too (one Amazon cancelled leaves
-/// that day's child-ASIN rows as they were).
+/// The (store, marketplace, day) whose stored rows a report replaces (see
+/// `Snapshots::clear_day`).
 #[derive(Debug)]
-pub(crate) struct BusinessDay {
+pub(crate) struct ReportDay {
     pub(crate) store: amzsync_domain::StoreId,
     pub(crate) marketplace_id: String,
     pub(crate) date: chrono::NaiveDate,
-    pub(crate) asins: bool,
+}
+
+impl ReportDay {
+    async fn clear(&self, tx: &mut Tx, table: DayTable) -> amzsync_db::Result<()> {
+        Snapshots::clear_day(tx, table, self.store, &self.marketplace_id, self.date).await
+    }
 }
 
 /// The converted rows of one report, for the table they go to.
 #[derive(Debug)]
 pub(crate) enum Rows {
-    Inventory(Vec<InventoryRow>),
+    /// A marketplace's snapshot of a day, replacing what was stored for it.
+    Inventory {
+        day: ReportDay,
+        rows: Vec<InventoryRow>,
+    },
     /// A day's SKU rows and its child-ASIN rows, stored together, replacing
-    /// what was stored for that day (see `Snapshots::clear_business_day`).
+    /// what was stored for that day; the child-ASIN rows only when their
+    /// report was fetched (`with_asins`: one Amazon cancelled leaves them).
     Business {
-        day: BusinessDay,
+        day: ReportDay,
+        with_asins: bool,
         skus: Vec<BusinessMetricRow>,
         asins: Vec<AsinTrafficRow>,
     },
@@ -80,7 +90,7 @@ pub(crate) enum Rows {
 impl Rows {
     pub(crate) fn len(&self) -> usize {
         match self {
-            Rows::Inventory(r) => r.len(),
+            Rows::Inventory { rows, .. } => rows.len(),
             Rows::Business { skus, asins, .. } => skus.len() + asins.len(),
             Rows::Ledger(r) => r.len(),
             Rows::AdsProducts(r) => r.len(),
@@ -94,14 +104,22 @@ impl Rows {
     /// Upserts the rows inside `tx`, `batch` rows per statement.
     pub(crate) async fn upsert(&self, tx: &mut Tx, batch: usize) -> amzsync_db::Result<()> {
         match self {
-            Rows::Inventory(rows) => {
+            Rows::Inventory { day, rows } => {
+                day.clear(tx, DayTable::Inventory).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_inventory(tx, chunk).await?;
                 }
             }
-            Rows::Business { day, skus, asins } => {
-                Snapshots::clear_business_day(tx, day.store, &day.marketplace_id, day.date, day.asins)
-                    .await?;
+            Rows::Business {
+                day,
+                with_asins,
+                skus,
+                asins,
+            } => {
+                day.clear(tx, DayTable::Business).await?;
+                if *with_asins {
+                    day.clear(tx, DayTable::AsinTraffic).await?;
+                }
                 for chunk in skus.chunks(batch) {
                     Snapshots::upsert_business(tx, chunk).await?;
                 }

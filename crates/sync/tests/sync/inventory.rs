@@ -1,6 +1,7 @@
 //! FR-1: the day's FBA inventory of every marketplace, exactly as Amazon has it.
 
 use amzsync_amazon_sim::Operation;
+use amzsync_db::{InventoryRow, Snapshots};
 use amzsync_domain::SyncKind;
 use amzsync_test_support::{TestDb, on_both_engines};
 
@@ -48,4 +49,37 @@ async fn a_second_sync_of_the_day_upserts_without_duplicates(db: TestDb) {
     assert_success(&second);
     assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
     assert_eq!(stored_inventory(&world, CA).await.len(), 5);
+}
+
+on_both_engines!(a_sku_gone_from_the_inventory_leaves_the_days_snapshot);
+
+async fn a_sku_gone_from_the_inventory_leaves_the_days_snapshot(db: TestDb) {
+    let world = World::new(db).await;
+    // A SKU today's snapshot held earlier (say, before the seller removed
+    // the listing), and yesterday's snapshot of it, which is history.
+    let gone = |date| InventoryRow {
+        sku: "REMOVED-LISTING".into(),
+        date,
+        ..expected_inventory(&world, US)[0].clone()
+    };
+    let yesterday = world.today() - chrono::Days::new(1);
+    let mut tx = world.db.begin().await.expect("a transaction");
+    Snapshots::upsert_inventory(&mut tx, &[gone(world.today()), gone(yesterday)])
+        .await
+        .expect("storing the old rows");
+    tx.commit().await.expect("committing");
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    assert_success(&world.drive(task.id).await.0);
+
+    // Today's report is the whole day: the SKU it no longer lists is gone
+    // from today, and yesterday is untouched.
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+    let kept = world
+        .db
+        .snapshots()
+        .inventory_on(world.store.id, yesterday, Some(US))
+        .await
+        .expect("reading yesterday");
+    assert_eq!(kept.len(), 1, "{kept:?}");
 }

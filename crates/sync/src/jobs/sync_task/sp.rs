@@ -117,7 +117,16 @@ pub(super) async fn poll(
             .map_err(downloading)?,
         SyncKind::Inventory => reports
             .download(&document_id, move |text| {
-                reports::inventory::read(text, store, &marketplace_id, date).map(|f| f.map(Rows::Inventory))
+                reports::inventory::read(text, store, &marketplace_id, date).map(|f| {
+                    f.map(|rows| Rows::Inventory {
+                        day: reports::ReportDay {
+                            store,
+                            marketplace_id: marketplace_id.clone(),
+                            date,
+                        },
+                        rows,
+                    })
+                })
             })
             .await
             .map_err(downloading)?,
@@ -131,12 +140,12 @@ pub(super) async fn poll(
                     .await
                     .map_err(downloading)?
             };
-            let day = reports::BusinessDay {
+            let day = reports::ReportDay {
                 store,
                 marketplace_id: marketplace_id.clone(),
                 date,
-                asins: child_document_id.is_some(),
             };
+            let with_asins = child_document_id.is_some();
             let asins = match child_document_id {
                 Some(child) => reports
                     .download(&child, move |text| {
@@ -151,6 +160,7 @@ pub(super) async fn poll(
             Batch {
                 rows: Rows::Business {
                     day,
+                    with_asins,
                     skus: skus.rows,
                     asins: asins.rows,
                 },
