@@ -86,7 +86,6 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         task: &task,
         delivery,
         owner,
-        lease_until: std::sync::Mutex::new(lease_until),
         progressed: false,
         succeeded: false,
     };
@@ -177,8 +176,6 @@ struct Run<'a> {
     delivery: &'a Delivery,
     /// This delivery's name in the lease.
     owner: String,
-    /// When this delivery's lease ends, as last renewed.
-    lease_until: std::sync::Mutex<DateTime<Utc>>,
     /// Whether this delivery moved the task forward (a report requested or
     /// a unit finished); a throttle after progress is pacing, not a fault.
     progressed: bool,
@@ -679,14 +676,9 @@ impl Run<'_> {
     /// its task however long it runs, and one that lost it (its lease expired
     /// and another delivery claimed the task) writes nothing more.
     fn lease(&self) -> Lease<'_> {
-        let until = self.engine.now() + delta(self.engine.inner.settings.lease);
-        *self
-            .lease_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
         Lease {
             owner: &self.owner,
-            until,
+            until: self.engine.now() + delta(self.engine.inner.settings.lease),
         }
     }
 
@@ -705,7 +697,8 @@ impl Run<'_> {
     /// Gives the lease up until `delay` from now and asks the queue for a
     /// delivery then, which claims the task at once; a duplicate delivery
     /// before then is refused the claim and waits too. Should the release
-    /// fail, the snooze outlasts the lease instead.
+    /// fail, the snooze outlasts the lease instead: a claim or a renewal never
+    /// holds the task longer than `lease` from the moment it was made.
     async fn snooze(&self, delay: Duration) -> Outcome {
         let now = self.engine.now();
         let released = self
@@ -719,17 +712,7 @@ impl Run<'_> {
             Ok(()) => Outcome::Snooze(delay),
             Err(e) => {
                 tracing::warn!(error = %e, "could not release the task's lease; waiting for it to expire");
-                Outcome::Snooze(
-                    delay.max(
-                        until_after(
-                            now,
-                            *self
-                                .lease_until
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner),
-                        ) + Duration::from_secs(1),
-                    ),
-                )
+                Outcome::Snooze(delay.max(self.engine.inner.settings.lease + Duration::from_secs(1)))
             }
         }
     }
