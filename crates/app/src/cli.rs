@@ -140,5 +140,11 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
             .context("connecting to PostgreSQL (database_url)")?,
     };
     db.migrate().await.context("applying database migrations")?;
+    // Everything the process stamps, plans and schedules follows the
+    // simulated clock when one is configured (the engine derives the rest).
+    let db = match &config.clock {
+        Some(clock) => db.with_clock(std::sync::Arc::new(clock.clock()?)),
+        None => db,
+    };
     Ok(db)
 }

@@ -56,6 +56,8 @@ pub struct Config {
     pub amazon: AmazonConfig,
     /// How syncs are planned, retried and scheduled.
     pub sync: SyncConfig,
+    /// A simulated clock, for running against the simulator only.
+    pub clock: Option<ClockConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +79,35 @@ pub struct AmazonConfig {
     /// One base URL for LWA, the SP-API and the Ads API in every region,
     /// instead of Amazon's hosts: how the demo and tests use the simulator.
     pub endpoint: Option<String>,
+}
+
+/// The `[clock]` table: every clock of the process (the schedules, the
+/// windows, task records, usage plans and token lifetimes) runs on simulated
+/// time, so days of schedules pass in minutes against the simulator (the
+/// chaos suite, soaks, demos). Every process of a deployment, and the
+/// simulator, must be given the same three values; `amazon.endpoint` is
+/// required, since Amazon's own limits and days run on real time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    /// Simulated seconds per real second (1,440: a day a minute).
+    pub speed: f64,
+    /// The simulated time at the real instant `origin`.
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// A real (wall-clock) instant, such as when the simulator started.
+    pub origin: chrono::DateTime<chrono::Utc>,
+}
+
+/// The fastest simulated clock accepted: a real millisecond is then about
+/// two simulated minutes, still finer than any delay the engine plans.
+pub const MAX_CLOCK_SPEED: f64 = 100_000.0;
+
+impl ClockConfig {
+    /// The clock these values describe.
+    pub fn clock(&self) -> anyhow::Result<amzsync_domain::SimulatedClock> {
+        amzsync_domain::SimulatedClock::new(self.start, self.origin, self.speed)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: clock.speed: {e}"))
+    }
 }
 
 /// The `[sync]` table.
@@ -171,6 +202,7 @@ impl Default for Config {
             worker_heartbeat_seconds: 10,
             amazon: AmazonConfig::default(),
             sync: SyncConfig::default(),
+            clock: None,
         }
     }
 }
@@ -274,6 +306,21 @@ impl Config {
         }
         if self.amazon.lwa_client_id.is_some() != self.amazon.lwa_client_secret.is_some() {
             bail!("invalid configuration: amazon.lwa_client_id and amazon.lwa_client_secret go together");
+        }
+        if let Some(clock) = &self.clock {
+            clock.clock()?;
+            if clock.speed > MAX_CLOCK_SPEED {
+                bail!(
+                    "invalid configuration: clock.speed must be at most {MAX_CLOCK_SPEED} (got {})",
+                    clock.speed
+                );
+            }
+            if self.amazon.endpoint.is_none() {
+                bail!(
+                    "invalid configuration: [clock] needs amazon.endpoint: a simulated clock is for the simulator, \
+                     never for Amazon, whose usage plans and days run on real time"
+                );
+            }
         }
         let sync = &self.sync;
         for (key, expression) in [
@@ -519,6 +566,7 @@ mod tests {
                 "sync.reconcile_grace_seconds",
             ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),
+            ("AMZSYNC_CLOCK__SPEED", "fast", "clock"),
         ] {
             Jail::expect_with(|jail| {
                 jail.set_env(key, value);
@@ -531,6 +579,47 @@ mod tests {
             jail.set_env("AMZSYNC_QUEUE", "redis");
             let err = format!("{:#}", Config::load(None).unwrap_err());
             assert!(err.contains("redis_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_simulated_clock_is_for_the_simulator_only() {
+        let clock = |jail: &mut Jail, speed: &str| {
+            jail.set_env("AMZSYNC_CLOCK__SPEED", speed);
+            jail.set_env("AMZSYNC_CLOCK__START", "2026-01-01T00:00:00Z");
+            jail.set_env("AMZSYNC_CLOCK__ORIGIN", "2026-11-29T18:00:00Z");
+        };
+        Jail::expect_with(|jail| {
+            clock(jail, "1440");
+            let err = format!("{:#}", Config::load(None).unwrap_err());
+            assert!(err.contains("amazon.endpoint"), "{err}");
+            jail.set_env("AMZSYNC_AMAZON__ENDPOINT", "http://127.0.0.1:9900");
+            let c = Config::load(None).unwrap();
+            let simulated = c.clock.expect("the clock table").clock().unwrap();
+            use amzsync_domain::Clock as _;
+            assert_eq!(simulated.speed(), 1440.0);
+            let origin = "2026-11-29T18:01:00Z".parse().unwrap();
+            assert_eq!(simulated.at(origin).to_rfc3339(), "2026-01-02T00:00:00+00:00");
+            Ok(())
+        });
+        for (speed, needle) in [("0", "positive"), ("-2", "positive"), ("1000000", "at most")] {
+            Jail::expect_with(|jail| {
+                clock(jail, speed);
+                jail.set_env("AMZSYNC_AMAZON__ENDPOINT", "http://127.0.0.1:9900");
+                let err = format!("{:#}", Config::load(None).unwrap_err());
+                assert!(
+                    err.contains("clock.speed") && err.contains(needle),
+                    "{speed}: {err}"
+                );
+                Ok(())
+            });
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_CLOCK__SPEED", "60");
+            jail.set_env("AMZSYNC_AMAZON__ENDPOINT", "http://127.0.0.1:9900");
+            let err = format!("{:#}", Config::load(None).unwrap_err()).to_lowercase();
+            assert!(err.contains("clock") && err.contains("start"), "{err}");
             Ok(())
         });
     }

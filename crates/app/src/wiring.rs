@@ -15,8 +15,8 @@ use amzsync_db::{Db, Engine as DbEngine};
 use amzsync_domain::Region;
 use amzsync_jobs::{Backend, Queue, WorkerOptions};
 use amzsync_sync::{
-    AlertSettings, Alerts, AmazonSettings, Engine, HousekeepingSettings, RedisRateLimiter, RedisTokenCache,
-    ScheduleSettings, SyncSettings,
+    AlertSettings, Alerts, AmazonSettings, AmazonTime, Engine, HousekeepingSettings, RedisRateLimiter,
+    RedisTokenCache, ScheduleSettings, SyncSettings,
 };
 
 use crate::config::{Config, QueueKind};
@@ -55,19 +55,29 @@ impl App {
                 ..HousekeepingSettings::default()
             })
             .alerts(Alerts::new(alert_settings(config)?));
-        if let Some(clock) = overrides.clock.clone() {
+        // Simulated time (the demo's simulator, or `[clock]`) drives the
+        // Amazon client too: usage plans and token lifetimes are counted on it.
+        let simulated: Option<Arc<dyn AmazonClock>> = overrides.clock.clone().or_else(|| {
+            config
+                .clock
+                .is_some()
+                .then(|| Arc::new(AmazonTime(db.clock())) as Arc<dyn AmazonClock>)
+        });
+        if let Some(clock) = simulated.clone() {
             builder = builder.amazon_clock(clock);
         }
         // With Redis, every worker on every machine draws from one usage plan
         // per seller and shares one access token per grant (FR-8).
         if let Some(url) = &config.redis_url {
             let namespace = format!("{}:amazon", config.redis_namespace);
-            let limiter = RedisRateLimiter::connect(url, namespace.clone())
+            let mut limiter = RedisRateLimiter::connect(url, namespace.clone())
                 .await
                 .context("connecting to Redis for shared rate limits (redis_url)")?;
-            let clock: Arc<dyn AmazonClock> = overrides
-                .clock
-                .unwrap_or_else(|| Arc::new(amzsync_amazon::SystemClock));
+            if let Some(clock) = simulated.clone() {
+                limiter = limiter.with_clock(clock);
+            }
+            let clock: Arc<dyn AmazonClock> =
+                simulated.unwrap_or_else(|| Arc::new(amzsync_amazon::SystemClock));
             let tokens = RedisTokenCache::connect(url, namespace)
                 .await
                 .context("connecting to Redis for shared access tokens (redis_url)")?

@@ -7,7 +7,7 @@ mod money;
 mod sync;
 mod window;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SimulatedClock, SystemClock};
 pub use ids::{ParseIdError, StoreId, SyncTaskId, UserId};
 pub use marketplace::{Marketplace, ParseMarketplaceError, ParseRegionError, Region};
 pub use money::Money;

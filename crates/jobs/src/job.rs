@@ -97,7 +97,8 @@ impl Options {
         self
     }
 
-    /// Do not run before `at` (second resolution).
+    /// Do not run before the real instant `at` (second resolution; unlike a
+    /// delay, not scaled by [`crate::Queue::clock_speed`]).
     #[must_use]
     pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
         self.run_at = Some(RunAt::At(at));

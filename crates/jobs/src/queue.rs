@@ -93,6 +93,8 @@ pub struct Queue {
     /// The queue name as the backend stores it: the bare name on SQL
     /// backends (the table already separates it), `namespace:name` on Redis.
     pub(crate) stored_name: String,
+    /// Seconds of the callers' clock per real second ([`Queue::clock_speed`]).
+    pub(crate) speed: f64,
 }
 
 impl std::fmt::Debug for Queue {
@@ -120,7 +122,21 @@ impl Queue {
             store,
             name,
             stored_name,
+            speed: 1.0,
         })
+    }
+
+    /// Tells the queue that the delays it is given (snoozes, retries,
+    /// [`Options::run_after`]) are measured on a clock running `speed` times
+    /// real time, as under a simulated clock: a delay `d` then waits `d /
+    /// speed` of real time, since the backends schedule by the wall clock.
+    /// Ignored unless positive and finite.
+    #[must_use]
+    pub fn clock_speed(mut self, speed: f64) -> Self {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed = speed;
+        }
+        self
     }
 
     /// The queue's name.
@@ -166,7 +182,7 @@ impl Queue {
     /// re-rings tasks left pending (with [`Options::fresh_id`] and an
     /// idempotency key), so a crash between the two delays work but loses none.
     pub async fn enqueue(&self, job: &Job, options: Options) -> Result<Enqueued, Error> {
-        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options)?;
+        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options, self.speed)?;
         self.push(id, task).await
     }
 
@@ -180,7 +196,7 @@ impl Queue {
         job: &Job,
         options: Options,
     ) -> Result<Enqueued, Error> {
-        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options)?;
+        let (id, task) = build_task(job, options.attempt.unwrap_or(1), &options, self.speed)?;
         match (&self.store, conn.into()) {
             (Store::Sqlite(_), Connection::Sqlite(conn)) => {
                 push_sqlite(conn, &self.stored_name, id, task).await
@@ -208,7 +224,7 @@ impl Queue {
             .fresh_id()
             .run_after(after)
             .idempotency_key(format!("{follows}:next"));
-        let (id, task) = build_task(&envelope.job, envelope.attempt, &options)?;
+        let (id, task) = build_task(&envelope.job, envelope.attempt, &options, self.speed)?;
         self.push(id, task).await
     }
 
@@ -247,8 +263,14 @@ impl Queue {
 }
 
 /// The apalis task for `job`: JSON bytes, a ULID task id (SQL backends fail to
-/// fetch anything else and the worker dies, STACK §1.4.1), and the options.
-fn build_task(job: &Job, attempt: u32, options: &Options) -> Result<(Ulid, Task<Vec<u8>>), Error> {
+/// fetch anything else and the worker dies, STACK §1.4.1), and the options,
+/// a delay shortened to real time at the callers' clock `speed`.
+fn build_task(
+    job: &Job,
+    attempt: u32,
+    options: &Options,
+    speed: f64,
+) -> Result<(Ulid, Task<Vec<u8>>), Error> {
     let id = if options.fresh_id {
         Ulid::generate()
     } else {
@@ -267,7 +289,9 @@ fn build_task(job: &Job, attempt: u32, options: &Options) -> Result<(Ulid, Task<
     }
     builder = match options.run_at {
         None => builder,
-        Some(RunAt::After(delay)) => builder.run_at_timestamp(unix_seconds(SystemTime::now() + delay)),
+        Some(RunAt::After(delay)) => {
+            builder.run_at_timestamp(unix_seconds(SystemTime::now() + delay.div_f64(speed)))
+        }
         Some(RunAt::At(at)) => builder.run_at_timestamp(u64::try_from(at.timestamp()).unwrap_or(0)),
     };
     Ok((id, builder.build()))

@@ -107,7 +107,7 @@ impl EngineBuilder {
 
     /// Checks the settings and builds the engine.
     pub fn build(self) -> Result<Engine, Error> {
-        let sync = self.sync;
+        let mut sync = self.sync;
         let schedule = &sync.schedule;
         let mut schedules = Vec::new();
         for (kind, key, expression) in [
@@ -141,6 +141,19 @@ impl EngineBuilder {
                 message: "must be at least 1".into(),
             });
         }
+        // Under a simulated clock (the simulator at speed), the lease and the
+        // reconciler's grace still measure how long a process may be silent,
+        // which is real time; everything downstream reads spans on the
+        // engine's clock, so they are stretched to it here, once. The queue
+        // waits by the wall clock, so it shortens the engine's delays.
+        let speed = self.db.clock().speed();
+        let stretch = |d: std::time::Duration| {
+            std::time::Duration::try_from_secs_f64(d.as_secs_f64() * speed)
+                .unwrap_or(std::time::Duration::MAX)
+        };
+        sync.lease = stretch(sync.lease);
+        sync.reconcile_grace = stretch(sync.reconcile_grace);
+        let queue = self.queue.clock_speed(speed);
         let amazon_clock = self.amazon_clock.unwrap_or_else(|| Arc::new(AmazonSystemClock));
         let tokens = self
             .token_cache
@@ -156,7 +169,7 @@ impl EngineBuilder {
             inner: Arc::new(Inner {
                 clients: Clients::new(self.amazon, amazon_clock, tokens, limiter),
                 db: self.db,
-                queue: self.queue,
+                queue,
                 settings: sync,
                 clock,
                 worker: format!("worker-{}", Ulid::generate()),

@@ -139,7 +139,7 @@ impl Engine {
             Ok(reconciled) => report.reconciled = Some(reconciled),
             Err(error) => tracing::warn!(%error, "could not reconcile stranded sync tasks"),
         }
-        match self.sample_queue_metrics(now).await {
+        match self.sample_queue_metrics().await {
             Ok(stats) => report.queue = Some(stats),
             Err(error) => tracing::warn!(%error, "could not read the queue's depth"),
         }
@@ -168,9 +168,11 @@ impl Engine {
         true
     }
 
-    /// Reads the queue's depth and records it in the metrics.
-    pub async fn sample_queue_metrics(&self, now: DateTime<Utc>) -> Result<Stats, Error> {
-        let stats = self.queue().stats(now).await?;
+    /// Reads the queue's depth and records it in the metrics. The queue
+    /// schedules by the wall clock, so its depth is taken as of the real now
+    /// even when the engine runs on a simulated clock.
+    pub async fn sample_queue_metrics(&self) -> Result<Stats, Error> {
+        let stats = self.queue().stats(Utc::now()).await?;
         crate::telemetry::queue_sampled(self.queue().name().as_str(), &stats);
         Ok(stats)
     }

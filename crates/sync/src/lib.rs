@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 // The engine and its settings: what the app wires and the API calls.
+mod clock;
 mod engine;
 mod error;
 mod settings;
@@ -31,6 +32,7 @@ pub mod telemetry;
 
 pub use alerts::{Alert, AlertSettings, Alerts};
 pub use archival::ArchivalReport;
+pub use clock::AmazonTime;
 pub use engine::{Engine, EngineBuilder, QUEUE};
 pub use error::{Error, TriggerError};
 pub use housekeeping::{HousekeepingReport, HousekeepingSettings};

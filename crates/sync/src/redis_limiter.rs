@@ -9,7 +9,9 @@
 //! `burst`, `rate`). Keeping the plan beside the TAT is what makes a rate
 //! announced to one worker (`x-amzn-RateLimit-Limit`) the rate of all of
 //! them. Time is Redis's own (`TIME`): the workers' clocks may disagree, the
-//! server's is one.
+//! server's is one. Under a simulated clock ([`RedisRateLimiter::with_clock`])
+//! the caller's time is used instead, since the simulator's usage plans
+//! refill on simulated time.
 //!
 //! Scripts run through [`redis::Script`], which sends `EVALSHA` and falls back
 //! to `EVAL` (loading the script) when the server does not know it yet, e.g.
@@ -17,8 +19,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use amzsync_amazon::Clock;
 use amzsync_amazon::throttle::{LimitKey, Operation, RateLimiter, UsagePlan, WaitTooLong};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -37,10 +41,18 @@ const IDLE_TTL_MS: u64 = 24 * 3600 * 1000;
 
 /// The plan fields of a bucket, falling back to the caller's defaults
 /// (`ARGV[1]` interval µs, `ARGV[2]` burst, `ARGV[3]` rate). Shared prologue of
-/// the three scripts; `now` is the server's clock in µs.
+/// the three scripts; `now` is `ARGV[5]` (µs since the epoch) when the caller
+/// gives one, else the server's clock.
 const PROLOGUE: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now
+if ARGV[5] ~= '' then
+  now = tonumber(ARGV[5])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local now_s = math.floor(now / 1000000)
+local now_us = now - now_s * 1000000
 local stored = redis.call('HMGET', KEYS[1], 'tat', 'interval', 'burst')
 local interval = tonumber(stored[2]) or tonumber(ARGV[1])
 local burst = tonumber(stored[3]) or tonumber(ARGV[2])
@@ -57,29 +69,29 @@ local function expire(at)
 end
 ";
 
-/// Reserves the next permit. `ARGV[5]`: the longest acceptable wait in µs.
-/// Returns `{granted, wait µs, server seconds, server µs}`. Numbers are
+/// Reserves the next permit. `ARGV[6]`: the longest acceptable wait in µs.
+/// Returns `{granted, wait µs, now's seconds, now's µs}`. Numbers are
 /// written with `%.0f`: Lua's default formatting keeps 14 digits, too few for
 /// µs since the epoch.
 const RESERVE: &str = r"
 if (not tat) or tat < now then tat = now end
 local wait = tat - interval * (burst - 1) - now
 if wait < 0 then wait = 0 end
-if wait > tonumber(ARGV[5]) then
-  return {0, wait, tonumber(t[1]), tonumber(t[2])}
+if wait > tonumber(ARGV[6]) then
+  return {0, wait, now_s, now_us}
 end
 tat = tat + interval
 redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
 save_plan_if_new()
 expire(tat)
-return {1, wait, tonumber(t[1]), tonumber(t[2])}
+return {1, wait, now_s, now_us}
 ";
 
-/// Adopts a new rate (`ARGV[5]` interval µs, `ARGV[6]` rate), keeping the
+/// Adopts a new rate (`ARGV[6]` interval µs, `ARGV[7]` rate), keeping the
 /// bucket's level in permits: the debt outstanding at the old interval is
 /// re-timed at the new one (as the in-process limiter does).
 const OBSERVE_RATE: &str = r"
-local new = tonumber(ARGV[5])
+local new = tonumber(ARGV[6])
 if stored[2] and math.abs(interval - new) <= new * 0.001 then return 0 end
 if tat and tat > now then
   tat = now + (tat - now) / interval * new
@@ -87,15 +99,15 @@ if tat and tat > now then
 else
   tat = now
 end
-redis.call('HSET', KEYS[1], 'interval', ARGV[5], 'burst', burst, 'rate', ARGV[6])
+redis.call('HSET', KEYS[1], 'interval', ARGV[6], 'burst', burst, 'rate', ARGV[7])
 expire(tat)
 return 1
 ";
 
-/// Amazon answered 429: no permit before `now + ARGV[5]` µs, later ones at
+/// Amazon answered 429: no permit before `now + ARGV[6]` µs, later ones at
 /// the plan's interval.
 const OBSERVE_THROTTLED: &str = r"
-local drained = now + tonumber(ARGV[5]) + interval * (burst - 1)
+local drained = now + tonumber(ARGV[6]) + interval * (burst - 1)
 if (not tat) or tat < drained then
   tat = drained
   redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', tat))
@@ -112,8 +124,9 @@ pub struct Reservation {
     pub granted: bool,
     /// How long until the permit may be used (or would have been).
     pub wait: Duration,
-    /// Redis's clock when it decided: `server_time + wait` is the permit's
-    /// moment on the one clock all workers share.
+    /// Redis's clock (or the caller's, [`RedisRateLimiter::with_clock`])
+    /// when it decided: `server_time + wait` is the permit's moment on the
+    /// one clock all workers share.
     pub server_time: DateTime<Utc>,
 }
 
@@ -127,6 +140,8 @@ pub struct RedisRateLimiter {
     reserve: Script,
     observe_rate: Script,
     observe_throttled: Script,
+    /// The caller's clock, instead of Redis's, under a simulated clock.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl fmt::Debug for RedisRateLimiter {
@@ -157,7 +172,18 @@ impl RedisRateLimiter {
             reserve: script(RESERVE),
             observe_rate: script(OBSERVE_RATE),
             observe_throttled: script(OBSERVE_THROTTLED),
+            clock: None,
         }
+    }
+
+    /// Times the buckets by `clock` instead of Redis's own: for processes
+    /// that share a simulated clock (all of them must be given it), whose
+    /// usage plans refill on simulated time. Never against Amazon: there the
+    /// server's clock is the one every worker agrees on.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// Starts every seller's bucket of `operation` on `plan` instead of
@@ -181,7 +207,8 @@ impl RedisRateLimiter {
             .unwrap_or_else(|| operation.default_plan())
     }
 
-    /// Adds the bucket key and the default plan (`ARGV[1..=4]`) to a script call.
+    /// Adds the bucket key, the default plan (`ARGV[1..=4]`) and the caller's
+    /// now if it has a clock (`ARGV[5]`, empty for Redis's) to a script call.
     fn invocation<'s>(&self, script: &'s Script, key: &LimitKey) -> redis::ScriptInvocation<'s> {
         let plan = self.initial_plan(key.operation);
         let mut invocation = script.prepare_invoke();
@@ -191,6 +218,10 @@ impl RedisRateLimiter {
             .arg(plan.burst.max(1))
             .arg(plan.rate.to_string())
             .arg(IDLE_TTL_MS);
+        match &self.clock {
+            Some(clock) => invocation.arg(clock.now().timestamp_micros().to_string()),
+            None => invocation.arg(""),
+        };
         invocation
     }
 

@@ -77,7 +77,8 @@ pub struct SyncSettings {
     /// but it must outlast one delivery's work (requests, polls, downloads
     /// and their rate-limit waits up to `amazon.max_permit_wait`). It is
     /// independent of `poll_delay`: a delivery that waits for a report gives
-    /// its lease up until the next poll.
+    /// its lease up until the next poll. Real time, even under a simulated
+    /// clock: it bounds how long a process may be silent.
     pub lease: Duration,
     /// A report of the same type, marketplace and window requested within
     /// this long is reused instead of requesting another (a task that crashed
@@ -87,7 +88,7 @@ pub struct SyncSettings {
     /// creation, a running task's lease expiry) a task may wait for its job
     /// before the reconciler enqueues another. Longer than a busy queue's
     /// usual delay: a re-ring of a task whose job is merely late costs one
-    /// harmless delivery.
+    /// harmless delivery. Real time, like `lease`.
     pub reconcile_grace: Duration,
     /// Rows per bulk upsert statement.
     pub batch_size: usize,
@@ -129,7 +130,8 @@ pub struct ScheduleSettings {
     /// How far back a starting scheduler looks for a missed tick; only the
     /// latest one per store and kind is caught up.
     pub catch_up: Duration,
-    /// How often a running scheduler looks for due ticks.
+    /// The longest a running scheduler waits between passes (real time); it
+    /// also wakes when the next tick falls due.
     pub check_interval: Duration,
 }
 

@@ -84,9 +84,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     config.amazon.lwa_client_secret = Some(SecretString::from(credentials.client_secret.clone()));
     // Three days instead of a month keep the first run short: with two Sales
     // & Traffic reports per marketplace and day, 12 reports and the two
-    // inventory ones stay within createReport's burst of 15, which matters
-    // when the usage plans are shared in Redis, whose clock is real time.
-    // Every run re-pulls the whole lookback, so it is three days too.
+    // inventory ones stay within createReport's burst of 15, so nothing
+    // waits for the usage plan's one a minute (a second at 60×; a month's
+    // backfill would take about a minute). Every run re-pulls the whole
+    // lookback, so it is three days too.
     // Polls and retries at the simulator's pace.
     config.sync.first_run_backfill_days = 3;
     config.sync.business_lookback_days = 3;

@@ -13,6 +13,7 @@ use crate::{
 
 on_each_backend!(
     stats_count_due_and_scheduled_jobs_and_the_oldest_wait,
+    a_queue_on_a_fast_clock_waits_its_share_of_real_time,
     vacuum_deletes_only_finished_jobs_older_than_the_cutoff
 );
 
@@ -48,6 +49,28 @@ async fn stats_count_due_and_scheduled_jobs_and_the_oldest_wait(engine: Engine) 
         (Duration::from_secs(58)..=Duration::from_secs(62)).contains(&age),
         "{age:?}"
     );
+}
+
+async fn a_queue_on_a_fast_clock_waits_its_share_of_real_time(engine: Engine) {
+    let world = World::new(engine).await;
+    // A simulated clock at 3,600×: an hour of it is a second of real time.
+    let queue = world.queue().await.clock_speed(3600.0);
+    let enqueued = Utc::now();
+    queue
+        .enqueue(
+            &Job::new("a", Ulid::generate()),
+            Options::default().run_after(Duration::from_secs(3600)),
+        )
+        .await
+        .expect("enqueue");
+    // Due within two real seconds (run_at has second resolution), not an hour.
+    let soon = queue
+        .stats(enqueued + TimeDelta::seconds(3))
+        .await
+        .expect("stats");
+    assert_eq!((soon.pending, soon.scheduled), (1, 0), "{soon:?}");
+    let now = queue.stats(enqueued).await.expect("stats");
+    assert_eq!((now.pending, now.scheduled), (0, 1), "{now:?}");
 }
 
 async fn vacuum_deletes_only_finished_jobs_older_than_the_cutoff(engine: Engine) {

@@ -143,3 +143,50 @@ async fn a_429_seen_by_one_worker_holds_the_others_back_until_its_retry_after() 
     );
     redis.cleanup().await;
 }
+
+/// A clock only the test moves, as a process on a simulated clock sees it.
+#[derive(Debug)]
+struct Held(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl amzsync_amazon::Clock for Held {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().expect("not poisoned")
+    }
+
+    fn sleep(&self, _: Duration) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+#[tokio::test]
+async fn under_a_simulated_clock_the_buckets_refill_on_its_time_not_redis() {
+    let redis = RedisNs::new().await;
+    let plan = UsagePlan {
+        rate: 1.0 / 60.0,
+        burst: 1,
+    };
+    // A year ago: Redis's own clock would say every bucket is long full.
+    let start = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() - 365 * 86_400, 0)
+        .expect("a year ago is a time");
+    let clock = std::sync::Arc::new(Held(std::sync::Mutex::new(start)));
+    let (a, b) = limiters(&redis, plan).await;
+    let a = a.with_clock(clock.clone());
+    let b = b.with_clock(clock.clone());
+    let k = key("A3SIMULATED");
+
+    let first = a.try_reserve(&k, Duration::ZERO).await.expect("Redis answers");
+    assert!(first.granted && first.wait.is_zero(), "{first:?}");
+    assert_eq!(
+        first.server_time, start,
+        "the decision is dated by the caller's clock"
+    );
+    // The other process shares the bucket, and the plan's minute has not
+    // passed on the simulated clock, however much real time has.
+    let refused = b.try_reserve(&k, Duration::ZERO).await.expect("Redis answers");
+    assert!(!refused.granted, "{refused:?}");
+    assert!(refused.wait > Duration::from_secs(60), "{refused:?}");
+
+    *clock.0.lock().expect("not poisoned") = start + chrono::Duration::seconds(62);
+    let later = b.try_reserve(&k, Duration::ZERO).await.expect("Redis answers");
+    assert!(later.granted && later.wait.is_zero(), "{later:?}");
+}
