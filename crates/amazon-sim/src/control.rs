@@ -484,7 +484,10 @@ async fn truth_inventory(
     Query(q): Query<TruthQuery>,
 ) -> Result<Json<Value>, ControlError> {
     let truth = q.truth(&shared);
-    let date = q.date.unwrap_or_else(|| truth.now().date_naive());
+    let date = match q.date {
+        Some(date) => date,
+        None => truth.today_in(q.marketplace()?)?,
+    };
     let rows = truth.inventory_on(q.seller()?, q.marketplace()?, date)?;
     Ok(Json(json!(rows)))
 }

@@ -343,7 +343,7 @@ fn render_inventory(truth: &Truth, report: &Report) -> Result<Document, crate::E
     let whole = marketplace.whole_currency();
     let charset = FlatFileCharset::of(marketplace);
     let eol = charset.eol();
-    let (seed, date) = (truth.shared.config.seed, report.created.date_naive());
+    let (seed, date) = (truth.shared.config.seed, marketplace.local_date(report.created));
 
     let header = format!("{}{eol}", INVENTORY_COLUMNS.join("\t"));
     let rows = catalog.iter().map(move |product| {

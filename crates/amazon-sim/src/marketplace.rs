@@ -1,6 +1,8 @@
 //! Amazon marketplaces the simulator knows: id, currency, region and the charset
 //! Amazon uses for flat-file reports there (PROTOCOL.md §2.2, §3.6).
 
+use chrono::{DateTime, NaiveDate, Utc};
+
 /// An SP-API endpoint group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Region {
@@ -34,41 +36,51 @@ pub struct Marketplace {
     pub currency: &'static str,
     /// The endpoint group that serves it.
     pub region: Region,
+    /// IANA time zone of the marketplace's days: a seller's day there, and
+    /// the day a snapshot taken now belongs to.
+    pub time_zone: &'static str,
 }
 
 /// All marketplaces of PROTOCOL.md §2.2.
 pub const MARKETPLACES: &[Marketplace] = &[
-    mk("ATVPDKIKX0DER", "US", "USD", Region::Na),
-    mk("A2EUQ1WTGCTBG2", "CA", "CAD", Region::Na),
-    mk("A1AM78C64UM0Y8", "MX", "MXN", Region::Na),
-    mk("A2Q3Y263D00KWC", "BR", "BRL", Region::Na),
-    mk("A1F83G8C2ARO7P", "GB", "GBP", Region::Eu),
-    mk("A1PA6795UKMFR9", "DE", "EUR", Region::Eu),
-    mk("A13V1IB3VIYZZH", "FR", "EUR", Region::Eu),
-    mk("APJ6JRA9NG5V4", "IT", "EUR", Region::Eu),
-    mk("A1RKKUPIHCS9HS", "ES", "EUR", Region::Eu),
-    mk("A1805IZSGTT6HS", "NL", "EUR", Region::Eu),
-    mk("A2NODRKZP88ZB9", "SE", "SEK", Region::Eu),
-    mk("A1C3SOZRARQ6R3", "PL", "PLN", Region::Eu),
-    mk("A33AVAJ2PDY3EV", "TR", "TRY", Region::Eu),
-    mk("A2VIGQ35RCS4UG", "AE", "AED", Region::Eu),
-    mk("A17E79C6D8DWNP", "SA", "SAR", Region::Eu),
-    mk("ARBP9OOSHTCHU", "EG", "EGP", Region::Eu),
-    mk("A21TJRUUN4KGV", "IN", "INR", Region::Eu),
-    mk("AMEN7PMS3EDWL", "BE", "EUR", Region::Eu),
-    mk("A28R8C7NBKEWEA", "IE", "EUR", Region::Eu),
-    mk("AE08WJ6YKNBMC", "ZA", "ZAR", Region::Eu),
-    mk("A1VC38T7YXB528", "JP", "JPY", Region::Fe),
-    mk("A39IBJ37TRP1C6", "AU", "AUD", Region::Fe),
-    mk("A19VAU5U5O7RUS", "SG", "SGD", Region::Fe),
+    mk("ATVPDKIKX0DER", "US", "USD", Region::Na, "America/Los_Angeles"),
+    mk("A2EUQ1WTGCTBG2", "CA", "CAD", Region::Na, "America/Los_Angeles"),
+    mk("A1AM78C64UM0Y8", "MX", "MXN", Region::Na, "America/Los_Angeles"),
+    mk("A2Q3Y263D00KWC", "BR", "BRL", Region::Na, "America/Sao_Paulo"),
+    mk("A1F83G8C2ARO7P", "GB", "GBP", Region::Eu, "Europe/London"),
+    mk("A1PA6795UKMFR9", "DE", "EUR", Region::Eu, "Europe/Paris"),
+    mk("A13V1IB3VIYZZH", "FR", "EUR", Region::Eu, "Europe/Paris"),
+    mk("APJ6JRA9NG5V4", "IT", "EUR", Region::Eu, "Europe/Paris"),
+    mk("A1RKKUPIHCS9HS", "ES", "EUR", Region::Eu, "Europe/Paris"),
+    mk("A1805IZSGTT6HS", "NL", "EUR", Region::Eu, "Europe/Amsterdam"),
+    mk("A2NODRKZP88ZB9", "SE", "SEK", Region::Eu, "Europe/Stockholm"),
+    mk("A1C3SOZRARQ6R3", "PL", "PLN", Region::Eu, "Europe/Warsaw"),
+    mk("A33AVAJ2PDY3EV", "TR", "TRY", Region::Eu, "Europe/Istanbul"),
+    mk("A2VIGQ35RCS4UG", "AE", "AED", Region::Eu, "Asia/Dubai"),
+    mk("A17E79C6D8DWNP", "SA", "SAR", Region::Eu, "Asia/Riyadh"),
+    mk("ARBP9OOSHTCHU", "EG", "EGP", Region::Eu, "Africa/Cairo"),
+    mk("A21TJRUUN4KGV", "IN", "INR", Region::Eu, "Asia/Kolkata"),
+    mk("AMEN7PMS3EDWL", "BE", "EUR", Region::Eu, "Europe/Brussels"),
+    mk("A28R8C7NBKEWEA", "IE", "EUR", Region::Eu, "Europe/Dublin"),
+    mk("AE08WJ6YKNBMC", "ZA", "ZAR", Region::Eu, "Africa/Johannesburg"),
+    mk("A1VC38T7YXB528", "JP", "JPY", Region::Fe, "Asia/Tokyo"),
+    mk("A39IBJ37TRP1C6", "AU", "AUD", Region::Fe, "Australia/Sydney"),
+    mk("A19VAU5U5O7RUS", "SG", "SGD", Region::Fe, "Asia/Singapore"),
 ];
 
-const fn mk(id: &'static str, country: &'static str, currency: &'static str, region: Region) -> Marketplace {
+const fn mk(
+    id: &'static str,
+    country: &'static str,
+    currency: &'static str,
+    region: Region,
+    time_zone: &'static str,
+) -> Marketplace {
     Marketplace {
         id,
         country,
         currency,
         region,
+        time_zone,
     }
 }
 
@@ -76,6 +88,14 @@ impl Marketplace {
     /// Looks a marketplace up by its SP-API id.
     pub fn by_id(id: &str) -> Option<&'static Marketplace> {
         MARKETPLACES.iter().find(|m| m.id == id)
+    }
+
+    /// The marketplace's date at `at`: the day an inventory snapshot taken
+    /// then belongs to.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_or_else(|_| at.date_naive(), |tz| at.with_timezone(&tz).date_naive())
     }
 
     /// Whether Amazon delivers this marketplace's flat files in Windows-1252.

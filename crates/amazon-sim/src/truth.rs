@@ -80,13 +80,21 @@ impl Truth {
     }
 
     /// The FBA inventory snapshot a `GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA` report
-    /// requested now would contain (the snapshot of the simulated clock's UTC date).
+    /// requested now would contain: the snapshot of the marketplace's date on
+    /// the simulated clock.
     pub fn inventory(&self, seller: &str, marketplace_id: &str) -> Result<Vec<InventoryRow>, Error> {
-        let today = self.now().date_naive();
+        let today = self.today_in(marketplace_id)?;
         self.inventory_on(seller, marketplace_id, today)
     }
 
-    /// The FBA inventory snapshot of a given UTC date.
+    /// The marketplace's date at [`Truth::now`].
+    pub fn today_in(&self, marketplace_id: &str) -> Result<NaiveDate, Error> {
+        crate::marketplace::Marketplace::by_id(marketplace_id)
+            .map(|m| m.local_date(self.now()))
+            .ok_or_else(|| Error::UnknownMarketplace(marketplace_id.to_owned()))
+    }
+
+    /// The FBA inventory snapshot of a given date of the marketplace.
     pub fn inventory_on(
         &self,
         seller: &str,

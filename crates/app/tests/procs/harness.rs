@@ -1,8 +1,8 @@
 //! A distributed deployment per test: a PostgreSQL database, a Redis
 //! namespace, the simulator (in this process, over real HTTP on port 0, its
-//! clock live at real speed so the `amzsync` processes' wall clock and
-//! Amazon's agree) with one seller per store, and the stores connected to
-//! them. `amzsync worker` and `amzsync scheduler` processes are spawned from
+//! clock live, so the `amzsync` processes' clock and Amazon's agree: real
+//! time, or a simulated clock all of them are given) with one seller per
+//! store, and the stores connected to them. `amzsync worker` and `amzsync scheduler` processes are spawned from
 //! it; each is SIGKILLed and reaped when its [`Proc`] is dropped, whatever
 //! ends the test.
 
@@ -23,6 +23,7 @@ use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::{RedisNamespace, TestDb, new_user};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::time::Instant;
 
@@ -50,6 +51,17 @@ pub struct Setup {
     /// `sync.retries` of the processes.
     pub retries: u32,
     pub seed: u64,
+    /// A simulated clock for the simulator and the processes (`[clock]`);
+    /// `None`: real time.
+    pub clock: Option<Simulated>,
+}
+
+/// A simulated clock: `start` when the deployment starts, then `speed` times
+/// real time.
+#[derive(Debug, Clone, Copy)]
+pub struct Simulated {
+    pub speed: f64,
+    pub start: DateTime<Utc>,
 }
 
 impl Default for Setup {
@@ -61,6 +73,7 @@ impl Default for Setup {
             lease_seconds: 10,
             retries: 3,
             seed: 1,
+            clock: None,
         }
     }
 }
@@ -112,16 +125,19 @@ impl Deployment {
     pub async fn start(setup: Setup) -> Deployment {
         // reqwest is built without a TLS provider choice (STACK.md P2).
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Real speed and the real now unless a simulated clock is asked for:
+        // the processes plan windows, pace usage plans and time tokens by
+        // the same clock as the simulator.
+        let speed = setup.clock.map_or(1.0, |c| c.speed);
         let sim = Arc::new(
             Simulator::start_local(SimConfig {
                 seed: setup.seed,
-                // Real speed and the real now: the processes plan windows,
-                // pace usage plans and time tokens by the wall clock.
-                clock: ClockMode::Live { speed: 1.0 },
-                start: None,
+                clock: ClockMode::Live { speed },
+                start: setup.clock.map(|c| c.start),
+                // A second of real time in each state, at any speed.
                 report_timing: Some(ReportTiming::Duration {
-                    in_queue: Duration::from_secs(1),
-                    in_progress: Duration::from_secs(1),
+                    in_queue: Duration::from_secs_f64(speed),
+                    in_progress: Duration::from_secs_f64(speed),
                 }),
                 // Final figures at once, so ground truth read after the run
                 // is what Amazon served during it, even across midnight.
@@ -179,7 +195,7 @@ impl Deployment {
             QueueOn::Database => "database",
             QueueOn::Redis => "redis",
         };
-        let env: Vec<(String, String)> = [
+        let mut env: Vec<(String, String)> = [
             ("AMZSYNC_DATABASE_URL", test_db.url()),
             ("AMZSYNC_DATABASE_MAX_CONNECTIONS", "6".to_owned()),
             ("AMZSYNC_ENCRYPTION_KEY", STANDARD.encode(key.expose_secret())),
@@ -207,6 +223,19 @@ impl Deployment {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        if let Some(clock) = setup.clock {
+            // The real instant at which the simulator's clock read `start`,
+            // so the processes' clocks are the simulator's.
+            let ahead = (sim.now() - clock.start).num_microseconds().unwrap_or(0) as f64 / clock.speed;
+            let origin = Utc::now() - chrono::Duration::microseconds(ahead as i64);
+            for (key, value) in [
+                ("AMZSYNC_CLOCK__SPEED", clock.speed.to_string()),
+                ("AMZSYNC_CLOCK__START", clock.start.to_rfc3339()),
+                ("AMZSYNC_CLOCK__ORIGIN", origin.to_rfc3339()),
+            ] {
+                env.push((key.to_owned(), value));
+            }
+        }
         if setup.queue == QueueOn::Database {
             // Set up once here, before processes race to do it, so this
             // process can enqueue too.
@@ -330,11 +359,25 @@ impl Deployment {
         found
     }
 
-    /// The last lines of every process's log, for a failure message.
-    pub fn log_tails(&self) -> String {
-        let mut text = String::new();
+    /// Lines containing `needle` in the logs of every process spawned so far,
+    /// killed ones included.
+    pub fn log_lines_with(&self, needle: &str) -> Vec<String> {
+        self.logs()
+            .iter()
+            .flat_map(|log| {
+                std::fs::read_to_string(log)
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| l.contains(needle))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn logs(&self) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(self.dir.path()) else {
-            return text;
+            return Vec::new();
         };
         let mut logs: Vec<PathBuf> = entries
             .filter_map(Result::ok)
@@ -342,7 +385,13 @@ impl Deployment {
             .filter(|p| p.extension().is_some_and(|e| e == "log"))
             .collect();
         logs.sort();
-        for log in logs {
+        logs
+    }
+
+    /// The last lines of every process's log, for a failure message.
+    pub fn log_tails(&self) -> String {
+        let mut text = String::new();
+        for log in self.logs() {
             let lines: Vec<String> = File::open(&log)
                 .map(|f| BufReader::new(f).lines().map_while(Result::ok).collect())
                 .unwrap_or_default();
