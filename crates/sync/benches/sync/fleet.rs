@@ -46,12 +46,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use amzsync_amazon::{Endpoints, LwaApp};
 use amzsync_amazon_sim::{ClockMode, Config as SimConfig, Seller, Simulator};
 use amzsync_db::{Cipher, Db, NewStore, Scope};
-use amzsync_domain::{Marketplace, Region, SyncKind, Trigger};
+use amzsync_domain::{Marketplace, Region, SimulatedClock, SyncKind, Trigger};
 use amzsync_jobs::{Backend, CancellationToken, Queue, WorkerOptions};
-use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
+use amzsync_sync::{AmazonSettings, AmazonTime, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::proc_stats::{cpu_secs, machine_cpu_secs, open_fds_of, peak_rss_kb_of, rss_kb_of};
 use amzsync_test_support::{TestDb, new_user};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use secrecy::ExposeSecret as _;
 
 use super::{ADS_REPORT, BoxError, SP_REPORT, SimThread, env_number};
@@ -84,7 +84,8 @@ fn millis_now() -> i64 {
 }
 
 /// The simulator's live clock as another process computes it: the simulated
-/// instant at one wall-clock instant, and the speed since.
+/// instant at one wall-clock instant, and the speed since (what `[clock]`
+/// gives an `amzsync` process).
 #[derive(Debug, Clone, Copy)]
 struct LiveClock {
     sim_ms: i64,
@@ -116,42 +117,27 @@ impl LiveClock {
         })
     }
 
-    fn sim_now(&self) -> DateTime<Utc> {
-        let elapsed = (millis_now() - self.wall_ms) as f64 * self.speed;
-        DateTime::from_timestamp_millis(self.sim_ms + elapsed as i64).unwrap_or_default()
+    /// The product's clock for these values.
+    fn clock(self) -> Result<SimulatedClock, BoxError> {
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{ms} ms is not a time"));
+        Ok(SimulatedClock::new(at(self.sim_ms)?, at(self.wall_ms)?, self.speed)?)
     }
 }
 
-impl amzsync_domain::Clock for LiveClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.sim_now()
-    }
-}
-
-impl amzsync_amazon::Clock for LiveClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.sim_now()
-    }
-
-    fn sleep(&self, duration: Duration) -> futures::future::BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration.div_f64(self.speed)))
-    }
-}
-
-/// How the processes of a run sync: windows of `days`, delays that the
-/// queue waits in real time kept to seconds, and, when the database follows
-/// the simulated clock (`simulated_db`), the lease and the reconciler's grace
-/// stretched by `speed` so they still last a minute and ten of real time.
-fn settings(days: u32, speed: f64, simulated_db: bool) -> SyncSettings {
-    let stretch = if simulated_db { speed } else { 1.0 };
+/// How the processes of a run sync: windows of `days`, polls and retries
+/// after a second or two (simulated when the database follows the simulated
+/// clock: the queue then waits them at its speed), the lease and the
+/// reconciler's grace in real time (the engine stretches them to a simulated
+/// clock).
+fn settings(days: u32) -> SyncSettings {
     let mut settings = SyncSettings {
         first_run_backfill_days: days,
         business_lookback_days: days,
         ads_lookback_days: days,
         poll_delay: Duration::from_secs(1),
         retry_delay: Duration::from_secs(2),
-        lease: Duration::from_secs(60).mul_f64(stretch),
-        reconcile_grace: Duration::from_secs(600).mul_f64(stretch),
+        lease: Duration::from_secs(60),
+        reconcile_grace: Duration::from_secs(600),
         ..SyncSettings::default()
     };
     // A pass a second: at a day a minute, a 30 s interval would be half a day.
@@ -178,8 +164,6 @@ struct Deployment {
     sim: SimThread,
     db: Db,
     engine: Engine,
-    /// The simulated time every process of the run computes.
-    clock: LiveClock,
     env: Vec<(&'static str, String)>,
     /// Last: dropped once the processes are gone.
     _test_db: TestDb,
@@ -199,7 +183,7 @@ impl Deployment {
         let db = test_db.reopen_with(Cipher::new(&key)).await;
         let clock = LiveClock::of(&sim.sim, speed);
         let db = if simulated_db {
-            db.with_clock(Arc::new(clock))
+            db.with_clock(Arc::new(clock.clock()?))
         } else {
             db
         };
@@ -214,7 +198,7 @@ impl Deployment {
             db.clone(),
             queue,
             AmazonSettings::default(),
-            settings(days, speed, simulated_db),
+            settings(days),
         )?;
         let user = new_user(&db, "fleet").await;
         let us = Marketplace::by_id(US).ok_or("the US marketplace is known")?;
@@ -255,7 +239,6 @@ impl Deployment {
             sim,
             db,
             engine,
-            clock,
             env,
             _test_db: test_db,
         })
@@ -378,7 +361,7 @@ async fn child(role: &str) -> Result<(), BoxError> {
         .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("-"), 16))
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|e| format!("BENCH_KEY is not hex: {e}"))?;
-    let clock = LiveClock::decode(&env_string("BENCH_CLOCK")?)?;
+    let clock = Arc::new(LiveClock::decode(&env_string("BENCH_CLOCK")?)?.clock()?);
     let simulated_db = env_string("BENCH_SIMULATED_DB")? == "true";
     let days = env_number("BENCH_DAYS", 3)?;
     let db = Db::connect_postgres(
@@ -388,7 +371,7 @@ async fn child(role: &str) -> Result<(), BoxError> {
     )
     .await?;
     let db = if simulated_db {
-        db.with_clock(Arc::new(clock))
+        db.with_clock(clock.clone())
     } else {
         db
     };
@@ -408,8 +391,8 @@ async fn child(role: &str) -> Result<(), BoxError> {
         endpoints: [(Region::Na, endpoints)].into_iter().collect(),
         ..AmazonSettings::default()
     };
-    let engine = Engine::builder(db, queue, amazon, settings(days, clock.speed, simulated_db))
-        .amazon_clock(Arc::new(clock))
+    let engine = Engine::builder(db, queue, amazon, settings(days))
+        .amazon_clock(Arc::new(AmazonTime(clock)))
         .build()?;
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
@@ -692,7 +675,7 @@ pub async fn soak() -> Result<(), BoxError> {
             println!(
                 "{:>6.0} {:>16} {:>8} {:>6} {:>6}  {} {:>5}",
                 sample.at,
-                dep.clock.sim_now().format("%m-%d %H:%M"),
+                dep.sim.sim.now().format("%m-%d %H:%M"),
                 succeeded,
                 active,
                 failed,
