@@ -63,7 +63,7 @@ enum Command {
     Sync(sync::SyncArgs),
     /// Run the Amazon simulator as a local server (development, demo, tests).
     Sim(sim::SimArgs),
-    /// The configuration reference.
+    /// The configuration: its reference, or the effective values.
     #[command(subcommand)]
     Config(config::ConfigCommand),
 }
@@ -71,8 +71,8 @@ enum Command {
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let command = match self.command {
-            // Prints what it reads: the reference must print whatever the environment holds.
-            Command::Config(cmd) => return cmd.run(),
+            // Before loading: the reference needs no configuration, and `show` loads it itself.
+            Command::Config(cmd) => return cmd.run(self.config.as_deref()),
             command => command,
         };
         let config = Config::load(self.config.as_deref())?;
