@@ -1,5 +1,6 @@
 //! Command-line interface: one module per command.
 
+mod config;
 mod demo;
 mod migrate;
 pub(crate) mod roles;
@@ -62,19 +63,28 @@ enum Command {
     Sync(sync::SyncArgs),
     /// Run the Amazon simulator as a local server (development, demo, tests).
     Sim(sim::SimArgs),
+    /// The configuration: its reference, or the effective values.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        let command = match self.command {
+            // Before loading: the reference needs no configuration, and `show` loads it itself.
+            Command::Config(cmd) => return cmd.run(self.config.as_deref()),
+            command => command,
+        };
         let config = Config::load(self.config.as_deref())?;
         // Long-running roles log what they do; one-off commands only warn, so
         // their output (and progress bars) stay readable.
         let long_running = matches!(
-            self.command,
+            command,
             Command::Serve(_) | Command::Api(_) | Command::Worker | Command::Scheduler
         );
         init_logging(&config, if long_running { "info" } else { "warn" });
-        let command = match self.command {
+        let command = match command {
+            Command::Config(_) => unreachable!("handled before the configuration is loaded"),
             // Commands that build the whole app (or need no database) run on their own.
             Command::Sim(args) => return sim::run(args).await,
             Command::Demo(args) => return demo::run(&config, args).await,

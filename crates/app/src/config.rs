@@ -2,6 +2,8 @@
 //! `AMZSYNC_CONFIG`), then `AMZSYNC_…` environment variables (`__` nests). Values
 //! are parsed into real types here, so a bad one stops start-up naming its key.
 
+pub mod reference;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -11,46 +13,70 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use amzsync_db::{Cipher, KEY_LEN};
 
 /// Everything amzsync can be configured with.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// The doc comment of each field is that key's entry in the configuration
+/// reference (docs/deployment.md, `amzsync config reference`): write it for
+/// the person configuring amzsync, and name the checks `validate` makes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where the embedded mode keeps its SQLite file and generated key.
+    /// Embedded mode's directory (relative to the working directory):
+    /// `amzsync.db` and the generated `encryption.key`. Created if missing.
+    #[schema(value_type = String)]
     pub data_dir: PathBuf,
-    /// `postgres://…` switches to PostgreSQL; `sqlite://path` names another
-    /// SQLite file. Unset: `<data_dir>/amzsync.db`.
+    /// `postgres://…` or `postgresql://…` switches to PostgreSQL;
+    /// `sqlite://path` (or `sqlite:path`) names another SQLite file. Anything
+    /// else is refused. Unset: `<data_dir>/amzsync.db`.
     pub database_url: Option<String>,
-    /// Connections per process to PostgreSQL.
+    /// PostgreSQL pool size per process, at least 1. (SQLite uses 8.)
     pub database_max_connections: u32,
-    /// Key for stores' secrets: 32 bytes, base64. Every process of one
-    /// deployment must share it.
+    /// Key for stores' secrets: base64 of exactly 32 bytes
+    /// (`head -c 32 /dev/urandom | base64`), the same for every process of a
+    /// deployment. Wins over `encryption_key_file`.
     #[serde(serialize_with = "redact")]
+    #[schema(value_type = Option<String>)]
     pub encryption_key: Option<SecretString>,
-    /// A file holding the key (base64), as an alternative to `encryption_key`.
+    /// A file holding that key (base64). Must exist; never created. With
+    /// neither key setting: SQLite uses `<data_dir>/encryption.key` (created
+    /// on first start, 0600); PostgreSQL refuses to start.
+    #[schema(value_type = Option<String>)]
     pub encryption_key_file: Option<PathBuf>,
-    /// `text` for people, `json` for log collectors.
+    /// `text` for people (without timestamps, which journald adds) or `json`
+    /// for log collectors. The level comes from `AMZSYNC_LOG`.
     pub log_format: LogFormat,
-    /// Where `serve` and `api` listen for HTTP (`AMZSYNC_LISTEN`).
+    /// HTTP address of `serve` and `api` (and `demo`): an IP and a port
+    /// (`localhost:8080` is refused). `--listen` overrides it.
     pub listen: String,
-    /// Where a long-running process (`worker`, `scheduler`, also `serve`
-    /// and `api`) serves only `/healthz`, `/readyz` and `/metrics`
-    /// (`AMZSYNC_METRICS_LISTEN`); unset: nowhere but `listen`.
+    /// A second HTTP address (an IP and a port; port `0` lets the system pick,
+    /// and the address is printed on stderr as
+    /// `amzsync: metrics at http://…/metrics`) where `worker`, `scheduler`,
+    /// `serve` and `api` serve only `/healthz`, `/readyz` and `/metrics`,
+    /// without a token. Unset: `worker` and `scheduler` serve no HTTP at all.
+    /// Keep it on a private interface.
     pub metrics_listen: Option<String>,
-    /// Where sync jobs queue: `database` (the same SQLite file or PostgreSQL
-    /// database as the data; the task and its job commit together) or `redis`.
+    /// `database`: the job queue lives in the data's own SQLite file or
+    /// PostgreSQL database (a task and its job commit together). `redis`: on
+    /// `redis_url`.
     pub queue: QueueKind,
-    /// A Redis server: with it, Amazon usage plans and LWA access tokens are
-    /// shared by every process (FR-8), and `queue = "redis"` puts the queue there.
+    /// A Redis server. When set, every process shares Amazon rate limits and
+    /// LWA access tokens through it (and must reach it at start); required
+    /// with `queue = "redis"`. Must start with `redis://` (TLS to Redis is not
+    /// supported by this build).
     pub redis_url: Option<String>,
-    /// Prefix of every Redis key, so deployments can share a server.
+    /// Prefix of every Redis key (rate limits and tokens under
+    /// `<namespace>:amazon:`).
     pub redis_namespace: String,
-    /// Jobs one worker process runs at once.
+    /// Jobs one worker process (`serve`, `worker`, `sync`) runs at once, at
+    /// least 1.
     pub worker_concurrency: u32,
-    /// Seconds between a worker's heartbeats; after three missed ones the
-    /// worker is presumed dead and another takes over the jobs it held.
+    /// Seconds between a worker's heartbeats, at least 1. After three missed
+    /// ones the worker is presumed dead and another worker re-runs the jobs it
+    /// held.
     pub worker_heartbeat_seconds: u64,
     /// How amzsync reaches Amazon.
     pub amazon: AmazonConfig,
@@ -60,7 +86,7 @@ pub struct Config {
     pub clock: Option<ClockConfig>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueKind {
     Database,
@@ -68,16 +94,21 @@ pub enum QueueKind {
 }
 
 /// The `[amazon]` table.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AmazonConfig {
-    /// The LWA application (developer console) used for stores without one
-    /// of their own.
+    /// The LWA application used for stores without one of their own. Set with
+    /// the secret or not at all. Without it, such stores' syncs fail
+    /// (`internal`).
     pub lwa_client_id: Option<String>,
+    /// The client secret of that LWA application.
     #[serde(serialize_with = "redact")]
+    // utoipa would serialize the default on its own, where `redact` does not apply.
+    #[schema(value_type = Option<String>, default = json!(null))]
     pub lwa_client_secret: Option<SecretString>,
-    /// One base URL for LWA, the SP-API and the Ads API in every region,
-    /// instead of Amazon's hosts: how the demo and tests use the simulator.
+    /// One base URL for LWA, SP-API and Ads in every region instead of
+    /// Amazon's hosts: for the simulator (`amzsync sim`), never for
+    /// production. Must be a URL.
     pub endpoint: Option<String>,
 }
 
@@ -87,14 +118,20 @@ pub struct AmazonConfig {
 /// chaos suite, soaks, demos). Every process of a deployment, and the
 /// simulator, must be given the same three values; `amazon.endpoint` is
 /// required, since Amazon's own limits and days run on real time.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockConfig {
-    /// Simulated seconds per real second (1,440: a day a minute).
+    /// A simulated clock for runs against the simulator only (requires
+    /// `amazon.endpoint`): simulated seconds per real second, above 0 and at
+    /// most 100,000 (1,440 is a day a minute). Schedules, windows, task
+    /// records, usage plans and token lifetimes then run on simulated time;
+    /// `sync.lease_seconds` and `sync.reconcile_grace_seconds` stay real time.
+    /// Give every process (and the simulator) the same three `clock` values.
     pub speed: f64,
-    /// The simulated time at the real instant `origin`.
+    /// The simulated time at `clock.origin` (RFC 3339, e.g.
+    /// `2026-01-01T00:00:00Z`).
     pub start: chrono::DateTime<chrono::Utc>,
-    /// A real (wall-clock) instant, such as when the simulator started.
+    /// A real instant (RFC 3339), such as when the simulator started.
     pub origin: chrono::DateTime<chrono::Utc>,
 }
 
@@ -111,40 +148,57 @@ impl ClockConfig {
 }
 
 /// The `[sync]` table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
-    /// IANA time zone of the cron expressions.
+    /// IANA time zone of the cron expressions (and of the daily archival).
     pub time_zone: String,
+    /// When inventory syncs for every active store.
     pub inventory_cron: String,
+    /// When Sales & Traffic syncs.
     pub business_cron: String,
+    /// When advertising syncs start for every active store with an Ads
+    /// authorization.
     pub advertising_cron: String,
-    /// Days re-pulled by each business sync (Amazon restates for a week),
-    /// and the age at which a day is final; a store may set its own.
+    /// Days each business sync re-pulls (Amazon restates a week), and the age
+    /// at which a day is final and, once fetched, not requested again; 1 to
+    /// 60. A store's own `business_lookback_days` overrides it.
     pub business_lookback_days: u32,
-    /// The same for advertising (attribution restates).
+    /// The same for advertising (attribution restates); 1 to 60. A store's
+    /// own `ads_lookback_days` overrides it.
     pub ads_lookback_days: u32,
-    /// Days a store's first business or advertising sync backfills.
+    /// Days a store's first business or advertising sync backfills, at least 1.
     pub first_run_backfill_days: u32,
-    /// Retries of a transient failure.
+    /// Retries of a `transient`, `throttled` or `report_fatal` failure after
+    /// the first attempt.
     pub retries: u32,
-    /// Seconds between such retries.
+    /// Delay before such a retry (unless Amazon said how long to wait).
     pub retry_delay_seconds: u64,
-    /// Seconds between polls of a report that is not ready.
+    /// Delay between polls of a report Amazon is still generating (spends no
+    /// retry).
     pub poll_delay_seconds: u64,
-    /// Seconds a claimed task belongs to the worker that claimed it; a dead
-    /// worker's task is taken over after it. Must outlast one delivery's
-    /// work, rate-limit waits included.
+    /// How long a claimed task belongs to the worker that claimed it, at
+    /// least 1: a dead worker's task is taken over once it expires. It must
+    /// outlast one delivery's work, including rate-limit waits (up to 10 s
+    /// each) and the download of its largest report, or a slow delivery can
+    /// lose its task to another worker.
     pub lease_seconds: u64,
-    /// Seconds a task may be overdue for its job before the scheduler's
-    /// reconciler enqueues another (a lost enqueue on Redis, a lost follow-up).
+    /// How long a task may be overdue for its job (pending past its retry
+    /// time or creation, running past its lease) before every scheduler
+    /// pass's reconciler enqueues another, at least 1. Keep it above your
+    /// queue's usual backlog: re-ringing a task whose job is only late costs
+    /// one harmless extra delivery.
     pub reconcile_grace_seconds: u64,
-    /// Days rows stay in the live tables before moving to the archive (FR-9).
+    /// Rows dated more than this many days ago move to the `_archive` tables
+    /// (nightly, 04:30 in `sync.time_zone`). At least 32.
     pub retention_days: u32,
-    /// Webhook that receives alerts (failed task, store needing
-    /// re-authorization, stale data); unset: alerts are only logged.
+    /// An `http(s)://` URL that receives alerts as JSON (a failed task, a
+    /// store needing re-authorization, stale data; see
+    /// [operations.md](operations.md#alerts-and-webhooks)); unset: alerts are
+    /// only logged.
     pub alert_webhook_url: Option<String>,
-    /// Hours without a successful sync of a kind before its data is stale.
+    /// Hours without a successful inventory or business sync before a store's
+    /// data is reported stale.
     pub stale_after_hours: u64,
 }
 
@@ -170,7 +224,7 @@ impl Default for SyncConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,

@@ -1,5 +1,6 @@
 //! The `amzsync` binary, run as a user would: each command, good and bad input.
 
+mod config;
 mod metrics;
 mod sim;
 mod stores;
