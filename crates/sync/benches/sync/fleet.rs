@@ -119,8 +119,13 @@ impl LiveClock {
 
     /// The product's clock for these values.
     fn clock(self) -> Result<SimulatedClock, BoxError> {
-        let at = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{ms} ms is not a time"));
-        Ok(SimulatedClock::new(at(self.sim_ms)?, at(self.wall_ms)?, self.speed)?)
+        let at =
+            |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{ms} ms is not a time"));
+        Ok(SimulatedClock::new(
+            at(self.sim_ms)?,
+            at(self.wall_ms)?,
+            self.speed,
+        )?)
     }
 }
 
@@ -194,12 +199,7 @@ impl Deployment {
         let queue = Queue::connect(Backend::Postgres(pool), QUEUE).await?;
         queue.setup().await?;
         // Triggers only, as the API would; it never runs a job.
-        let engine = Engine::new(
-            db.clone(),
-            queue,
-            AmazonSettings::default(),
-            settings(days),
-        )?;
+        let engine = Engine::new(db.clone(), queue, AmazonSettings::default(), settings(days))?;
         let user = new_user(&db, "fleet").await;
         let us = Marketplace::by_id(US).ok_or("the US marketplace is known")?;
         for n in 1..=stores {

@@ -554,6 +554,13 @@ impl Run<'_> {
                 }
                 checkpoint.note_row_errors(&label, skipped);
                 let u = &mut checkpoint.units[i];
+                // A snapshot is dated by the day Amazon made its report (sp.rs).
+                if let Rows::Inventory { day, .. } = &fetched.rows
+                    && day.date != u.date
+                {
+                    tracing::info!(unit = %label, day = %day.date, "inventory snapshot taken on a later day than planned");
+                    u.date = day.date;
+                }
                 u.rows = i64::try_from(fetched.rows.len()).unwrap_or(i64::MAX);
                 u.failed = i64::try_from(skipped.len()).unwrap_or(i64::MAX);
                 u.state = UnitState::Done;

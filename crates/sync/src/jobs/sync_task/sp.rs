@@ -7,6 +7,7 @@
 use amzsync_amazon::Error as AmazonError;
 use amzsync_amazon::sp::reports::{CreateReportSpecification, Reports};
 use amzsync_domain::{StoreId, SyncKind};
+use chrono::{DateTime, Utc};
 
 use super::{Polled, Stage};
 use crate::checkpoint::{Unit, UnitState};
@@ -61,7 +62,11 @@ pub(super) async fn request(
 
 /// Where one report stands.
 enum Generation {
-    Done { document_id: String },
+    Done {
+        document_id: String,
+        /// When Amazon made the report: the moment a snapshot shows.
+        created: DateTime<Utc>,
+    },
     Pending,
     Cancelled,
 }
@@ -70,7 +75,10 @@ async fn generation(reports: &Reports<'_>, report_id: &str) -> Result<Generation
     let report = reports.get_report(report_id).await?;
     match reports.ready_document(&report).await {
         Ok(None) => Ok(Generation::Pending),
-        Ok(Some(document_id)) => Ok(Generation::Done { document_id }),
+        Ok(Some(document_id)) => Ok(Generation::Done {
+            document_id,
+            created: report.created_time,
+        }),
         Err(AmazonError::ReportCancelled { .. }) => Ok(Generation::Cancelled),
         Err(e) => Err(e),
     }
@@ -89,21 +97,28 @@ pub(super) async fn poll(
     let main = generation(reports, unit.report_id.as_deref().unwrap_or_default())
         .await
         .map_err(polling)?;
-    let document_id = match main {
+    let (document_id, created) = match main {
         Generation::Pending => return Ok(Polled::NotReady),
         Generation::Cancelled => return Ok(Polled::NoData),
-        Generation::Done { document_id } => document_id,
+        Generation::Done { document_id, created } => (document_id, created),
     };
     let child_document_id = match &unit.child_report_id {
         Some(child) => match generation(reports, child).await.map_err(polling)? {
             Generation::Pending => return Ok(Polled::NotReady),
             Generation::Cancelled => None,
-            Generation::Done { document_id } => Some(document_id),
+            Generation::Done { document_id, .. } => Some(document_id),
         },
         None => None,
     };
     let marketplace_id = unit.marketplace_id.clone();
-    let date = unit.date;
+    // An inventory snapshot is the stock when Amazon made the report, so it
+    // belongs to that day in the marketplace, which is the planned day
+    // unless the task ran late (retries, a dead worker's lease) past the
+    // marketplace's midnight, or found an earlier task's report.
+    let date = match kind {
+        SyncKind::Inventory if !unit.ledger => crate::plan::today_in(&marketplace_id, created),
+        _ => unit.date,
+    };
     let end = unit.end.unwrap_or(unit.date);
     // Japanese flat files often declare no charset and are Shift_JIS.
     let reports = reports.for_marketplace(&unit.marketplace_id);
