@@ -88,6 +88,14 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             println!("LWA client: id={} secret={}", c.client_id, c.client_secret);
         }
     }
+    // What puts amzsync processes on this simulator's clock (`[clock]`), so
+    // that their schedules and usage plans run at its speed too.
+    println!(
+        "its clock for amzsync: AMZSYNC_CLOCK__SPEED={} AMZSYNC_CLOCK__START={} AMZSYNC_CLOCK__ORIGIN={}",
+        args.speed,
+        sim.now().to_rfc3339(),
+        chrono::Utc::now().to_rfc3339()
+    );
     println!("control API: {}_sim/  (Ctrl-C stops)", sim.base_url());
     let stop = CancellationToken::new();
     let on_signal = stop.clone();

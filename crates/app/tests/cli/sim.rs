@@ -54,6 +54,24 @@ fn the_simulator_serves_its_sellers_and_control_api() {
         "{printed:?}"
     );
 
+    // The values that put amzsync processes on the simulator's clock.
+    let clock_line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("its clock for amzsync: "))
+        .expect("the clock line");
+    let values: Vec<&str> = clock_line
+        .trim_start_matches("its clock for amzsync: ")
+        .split(' ')
+        .collect();
+    assert_eq!(values[0], "AMZSYNC_CLOCK__SPEED=60", "{clock_line}");
+    for (value, key) in values[1..].iter().zip(["START", "ORIGIN"]) {
+        let at = value
+            .strip_prefix(&format!("AMZSYNC_CLOCK__{key}="))
+            .expect(&clock_line);
+        chrono::DateTime::parse_from_rfc3339(at).expect(&clock_line);
+    }
+
     let clock = get(&base, "/_sim/clock");
     assert!(clock.starts_with("HTTP/1.1 200"), "{clock}");
     let products = get(
