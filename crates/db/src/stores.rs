@@ -627,17 +627,36 @@ impl Stores<'_> {
         Ok(())
     }
 
-    /// Deletes the store and, by cascade, its tasks, reports and data.
+    /// Deletes the store, its tasks, reports and profiles (by cascade) and
+    /// its rows in every data table, in one transaction. The data tables
+    /// have no foreign key on PostgreSQL (migration 0004), so their rows are
+    /// deleted here, after the store: deleting its tasks waits for a sync
+    /// committing rows at that moment, whose rows the following statements
+    /// then see; a later sync's fenced task update finds no task and rolls
+    /// its rows back.
     pub async fn delete(&self, scope: Scope, id: StoreId) -> Result<()> {
-        let changed = on_pool!(self.0, p => sqlx::query(
+        let mut tx = self.0.begin().await?;
+        let changed = on_tx!(tx, c => sqlx::query(
             "DELETE FROM amazon_stores WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
         )
         .bind(id.0)
         .bind(scope.owner())
-        .execute(p)
+        .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
         one_changed(changed, "store")?;
+        for table in crate::ArchivedTable::ALL {
+            for name in [table.name().to_owned(), format!("{}_archive", table.name())] {
+                // Table names from our own list, never from input.
+                let sql = format!("DELETE FROM {name} WHERE store_id = $1");
+                on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(id.0)
+                    .execute(&mut *c)
+                    .await
+                    .map(drop))?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

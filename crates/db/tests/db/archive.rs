@@ -19,6 +19,7 @@ on_both_engines!(
     a_day_archived_again_after_a_resync_keeps_the_newer_values,
     archival_copies_every_stored_column_of_every_table,
     child_asin_traffic_and_the_ledger_move_to_their_archives_and_read_back_unchanged,
+    deleting_a_store_deletes_its_rows_in_every_data_table_and_archive_and_no_others,
 );
 
 const US: &str = "ATVPDKIKX0DER";
@@ -451,4 +452,46 @@ async fn child_asin_traffic_and_the_ledger_move_to_their_archives_and_read_back_
         (asins, sorted),
         "the archive is read too"
     );
+}
+
+/// Rows of `store` in every data table and its archive.
+async fn rows_of(db: &Db, store: StoreId) -> Vec<(String, i64)> {
+    let mut counts = Vec::new();
+    for table in ArchivedTable::ALL {
+        for name in [table.name().to_owned(), format!("{}_archive", table.name())] {
+            let n = scalar(
+                db,
+                &format!("SELECT COUNT(*) FROM {name} WHERE store_id = {}", store.0),
+            )
+            .await;
+            counts.push((name, n));
+        }
+    }
+    counts
+}
+
+async fn deleting_a_store_deletes_its_rows_in_every_data_table_and_archive_and_no_others(t: TestDb) {
+    let ann = new_user(&t, "ann").await;
+    let a = create_store(&t, ann.id, "ASELLERA").await.id;
+    let b = create_store(&t, ann.id, "ASELLERB").await.id;
+    seed(&t, a).await;
+    seed(&t, b).await;
+    // Half of it archived, so both the live and the archive tables hold rows.
+    archive_snapshots(&t, date(6), 100).await;
+    let kept = rows_of(&t, b).await;
+    assert!(
+        rows_of(&t, a).await.iter().filter(|(_, n)| *n > 0).count() >= 6,
+        "the seed fills the snapshot tables and their archives"
+    );
+
+    t.stores().delete(amzsync_db::Scope::All, a).await.unwrap();
+
+    // On PostgreSQL the data tables have no foreign key: the delete itself
+    // must reach every one of them.
+    assert!(
+        rows_of(&t, a).await.iter().all(|(_, n)| *n == 0),
+        "{:?}",
+        rows_of(&t, a).await
+    );
+    assert_eq!(rows_of(&t, b).await, kept, "another store's rows are untouched");
 }
