@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::document::DocumentError;
-use crate::json_stream::EachElement;
+use crate::json_stream::{EachElement, Text};
 use crate::number::{decimal, opt_decimal};
 use crate::parse::Parsed;
 use crate::sp::sales_traffic::json_error;
@@ -190,9 +190,18 @@ pub struct SearchTermRow {
 /// returns how many rows there were (read or skipped).
 pub fn read<T: DeserializeOwned, R: Read>(
     text: R,
+    on_row: impl FnMut(Parsed<T>),
+) -> Result<u64, DocumentError> {
+    match crate::json_stream::take(text)? {
+        Text::Whole(bytes) => read_from(serde_json::Deserializer::from_slice(&bytes), on_row),
+        Text::Stream(reader) => read_from(serde_json::Deserializer::from_reader(reader), on_row),
+    }
+}
+
+fn read_from<'de, T: DeserializeOwned, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
     mut on_row: impl FnMut(Parsed<T>),
 ) -> Result<u64, DocumentError> {
-    let mut de = serde_json::Deserializer::from_reader(crate::json_stream::buffered(text));
     let mut each = EachElement::new(&mut on_row);
     serde::de::DeserializeSeed::deserialize(&mut each, &mut de).map_err(json_error)?;
     de.end().map_err(json_error)?;

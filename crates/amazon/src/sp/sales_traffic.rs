@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::document::DocumentError;
-use crate::json_stream::EachElement;
+use crate::json_stream::{EachElement, Text};
 use crate::number::{decimal, opt_decimal};
 use crate::parse::{Parsed, RowError};
 
@@ -163,9 +163,25 @@ pub struct Summary {
 /// as it is parsed.
 pub fn read<R: Read>(
     text: R,
+    on_item: impl FnMut(Parsed<SalesAndTrafficByAsin>),
+) -> Result<Summary, DocumentError> {
+    read_text(crate::json_stream::take(text)?, on_item)
+}
+
+fn read_text<R: Read>(
+    text: Text<R>,
+    on_item: impl FnMut(Parsed<SalesAndTrafficByAsin>),
+) -> Result<Summary, DocumentError> {
+    match text {
+        Text::Whole(bytes) => read_from(serde_json::Deserializer::from_slice(&bytes), on_item),
+        Text::Stream(reader) => read_from(serde_json::Deserializer::from_reader(reader), on_item),
+    }
+}
+
+fn read_from<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
     mut on_item: impl FnMut(Parsed<SalesAndTrafficByAsin>),
 ) -> Result<Summary, DocumentError> {
-    let mut de = serde_json::Deserializer::from_reader(crate::json_stream::buffered(text));
     let summary = DocumentSeed {
         on_item: &mut on_item,
     }
@@ -267,6 +283,32 @@ mod tests {
         let mut items = Vec::new();
         let summary = read(text, |p| items.push(p))?;
         Ok((summary, items))
+    }
+
+    /// The same, forced through the streaming reader that documents larger
+    /// than [`crate::json_stream::IN_MEMORY`] take.
+    fn stream_all(text: impl Read) -> Result<(Summary, Vec<Parsed<SalesAndTrafficByAsin>>), DocumentError> {
+        let mut items = Vec::new();
+        let text = crate::json_stream::take_within(text, 64)?;
+        assert!(
+            matches!(text, Text::Stream(_)),
+            "a document past the limit streams"
+        );
+        let summary = read_text(text, |p| items.push(p))?;
+        Ok((summary, items))
+    }
+
+    #[test]
+    fn a_streamed_document_reads_as_the_same_document_in_memory() {
+        let body = std::fs::read_to_string(format!("{EXAMPLES}/sales_and_traffic_sku_day.json")).unwrap();
+        let whole = read_all(body.as_bytes()).unwrap();
+        let streamed = stream_all(body.as_bytes()).unwrap();
+        assert!(!whole.1.is_empty());
+        assert_eq!(format!("{whole:?}"), format!("{streamed:?}"));
+        // Cut short, both say truncated.
+        let cut = &body.as_bytes()[..body.len() * 2 / 3];
+        assert!(matches!(read_all(cut), Err(DocumentError::Truncated(_))));
+        assert!(matches!(stream_all(cut), Err(DocumentError::Truncated(_))));
     }
 
     #[test]
