@@ -219,7 +219,78 @@ impl DayTable {
     }
 }
 
+/// The Ads tables whose rows of a (store, profile, days) one report
+/// replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdsTable {
+    /// spAdvertisedProduct, summed per SKU: keyed by marketplace, not profile.
+    Products,
+    Campaigns,
+    AdGroups,
+    Targeting,
+    SearchTerms,
+}
+
+impl AdsTable {
+    fn name(self) -> &'static str {
+        match self {
+            AdsTable::Products => "ads_metric_snapshots",
+            AdsTable::Campaigns => "ads_campaign_metrics",
+            AdsTable::AdGroups => "ads_ad_group_metrics",
+            AdsTable::Targeting => "ads_targeting_metrics",
+            AdsTable::SearchTerms => "ads_search_term_metrics",
+        }
+    }
+}
+
+/// What an Ads report covers: one profile (in its marketplace) over a range
+/// of days, both included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdsRange {
+    pub store: StoreId,
+    pub profile_id: i64,
+    pub marketplace_id: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
 impl Snapshots<'_> {
+    /// Deletes the rows of `range` from `table` inside `tx`, before the
+    /// report covering it is stored again: a re-pulled report is the whole
+    /// range, so a campaign, keyword or search term Amazon no longer lists
+    /// for a day (restated to nothing) must not outlive it.
+    pub async fn clear_ads(tx: &mut Tx, table: AdsTable, range: &AdsRange) -> Result<()> {
+        // The per-SKU sums are keyed by marketplace, the detail rows by profile.
+        let column = if table == AdsTable::Products {
+            "marketplace_id"
+        } else {
+            "profile_id"
+        };
+        let sql = format!(
+            "DELETE FROM {} WHERE store_id = $1 AND {column} = $2 AND date BETWEEN $3 AND $4",
+            table.name()
+        );
+        match table {
+            AdsTable::Products => on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(range.store.0)
+                .bind(&range.marketplace_id)
+                .bind(range.start)
+                .bind(range.end)
+                .execute(&mut *c)
+                .await
+                .map(drop))?,
+            _ => on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(range.store.0)
+                .bind(range.profile_id)
+                .bind(range.start)
+                .bind(range.end)
+                .execute(&mut *c)
+                .await
+                .map(drop))?,
+        }
+        Ok(())
+    }
+
     /// Deletes one marketplace's rows of a day from `table` inside `tx`,
     /// before that day's report is stored again. A report is the whole day:
     /// what it no longer lists (Amazon leaves out a SKU without orders, so a

@@ -25,7 +25,7 @@ pub use db::{Db, Engine, RawConnection, Scope, Tx};
 pub use decimal::Dec;
 pub use error::Error;
 pub use freshness::Freshness;
-pub use history::{AsinTrafficRow, DayTable, LedgerRow};
+pub use history::{AdsRange, AdsTable, AsinTrafficRow, DayTable, LedgerRow};
 pub use secrets::{Cipher, CipherError, KEY_LEN};
 pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
 pub use stores::{

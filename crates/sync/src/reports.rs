@@ -3,8 +3,8 @@
 //! modules only convert its types into ours (STYLE §2).
 
 use amzsync_db::{
-    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsSearchTermRow, AdsTargetingRow, AsinTrafficRow,
-    BusinessMetricRow, DayTable, InventoryRow, LedgerRow, Snapshots, Tx,
+    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsRange, AdsSearchTermRow, AdsTable, AdsTargetingRow,
+    AsinTrafficRow, BusinessMetricRow, DayTable, InventoryRow, LedgerRow, Snapshots, Tx,
 };
 
 pub(crate) mod advertising;
@@ -80,11 +80,28 @@ pub(crate) enum Rows {
         asins: Vec<AsinTrafficRow>,
     },
     Ledger(Vec<LedgerRow>),
-    AdsProducts(Vec<AdsMetricRow>),
-    AdsCampaigns(Vec<AdsCampaignRow>),
-    AdsAdGroups(Vec<AdsAdGroupRow>),
-    AdsTargeting(Vec<AdsTargetingRow>),
-    AdsSearchTerms(Vec<AdsSearchTermRow>),
+    /// An Ads report's rows, replacing what was stored for its profile and
+    /// days (`Snapshots::clear_ads`).
+    AdsProducts {
+        range: AdsRange,
+        rows: Vec<AdsMetricRow>,
+    },
+    AdsCampaigns {
+        range: AdsRange,
+        rows: Vec<AdsCampaignRow>,
+    },
+    AdsAdGroups {
+        range: AdsRange,
+        rows: Vec<AdsAdGroupRow>,
+    },
+    AdsTargeting {
+        range: AdsRange,
+        rows: Vec<AdsTargetingRow>,
+    },
+    AdsSearchTerms {
+        range: AdsRange,
+        rows: Vec<AdsSearchTermRow>,
+    },
 }
 
 impl Rows {
@@ -93,11 +110,11 @@ impl Rows {
             Rows::Inventory { rows, .. } => rows.len(),
             Rows::Business { skus, asins, .. } => skus.len() + asins.len(),
             Rows::Ledger(r) => r.len(),
-            Rows::AdsProducts(r) => r.len(),
-            Rows::AdsCampaigns(r) => r.len(),
-            Rows::AdsAdGroups(r) => r.len(),
-            Rows::AdsTargeting(r) => r.len(),
-            Rows::AdsSearchTerms(r) => r.len(),
+            Rows::AdsProducts { rows, .. } => rows.len(),
+            Rows::AdsCampaigns { rows, .. } => rows.len(),
+            Rows::AdsAdGroups { rows, .. } => rows.len(),
+            Rows::AdsTargeting { rows, .. } => rows.len(),
+            Rows::AdsSearchTerms { rows, .. } => rows.len(),
         }
     }
 
@@ -132,27 +149,32 @@ impl Rows {
                     Snapshots::upsert_ledger(tx, chunk).await?;
                 }
             }
-            Rows::AdsProducts(rows) => {
+            Rows::AdsProducts { range, rows } => {
+                Snapshots::clear_ads(tx, AdsTable::Products, range).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_ads(tx, chunk).await?;
                 }
             }
-            Rows::AdsCampaigns(rows) => {
+            Rows::AdsCampaigns { range, rows } => {
+                Snapshots::clear_ads(tx, AdsTable::Campaigns, range).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_ads_campaigns(tx, chunk).await?;
                 }
             }
-            Rows::AdsAdGroups(rows) => {
+            Rows::AdsAdGroups { range, rows } => {
+                Snapshots::clear_ads(tx, AdsTable::AdGroups, range).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_ads_ad_groups(tx, chunk).await?;
                 }
             }
-            Rows::AdsTargeting(rows) => {
+            Rows::AdsTargeting { range, rows } => {
+                Snapshots::clear_ads(tx, AdsTable::Targeting, range).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_ads_targeting(tx, chunk).await?;
                 }
             }
-            Rows::AdsSearchTerms(rows) => {
+            Rows::AdsSearchTerms { range, rows } => {
+                Snapshots::clear_ads(tx, AdsTable::SearchTerms, range).await?;
                 for chunk in rows.chunks(batch) {
                     Snapshots::upsert_ads_search_terms(tx, chunk).await?;
                 }

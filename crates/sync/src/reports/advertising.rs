@@ -21,7 +21,7 @@ use amzsync_amazon::ads::report_rows::{
 use amzsync_amazon::ads::reporting::{self, CreateReportRequest, ReportType};
 use amzsync_amazon::{DocumentError, Parsed};
 use amzsync_db::{
-    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsMetrics, AdsSearchTermRow, AdsTargetingRow,
+    AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsMetrics, AdsRange, AdsSearchTermRow, AdsTargetingRow,
 };
 use amzsync_domain::StoreId;
 use chrono::{Days, NaiveDate};
@@ -70,6 +70,19 @@ pub(crate) struct Context {
     pub(crate) end: NaiveDate,
 }
 
+impl Context {
+    /// The stored rows a report of this context replaces.
+    pub(crate) fn range(&self) -> AdsRange {
+        AdsRange {
+            store: self.store,
+            profile_id: self.profile.profile_id,
+            marketplace_id: self.profile.marketplace_id.clone(),
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
 /// Reads a downloaded report of `report` (on the download's blocking thread).
 ///
 /// A malformed spAdvertisedProduct row fails the document: its SKU's sum
@@ -89,7 +102,10 @@ pub(crate) fn read(report: AdsReport, text: Box<dyn Read>, ctx: &Context) -> Res
                 )));
             }
             Batch {
-                rows: Rows::AdsProducts(per_sku(ads.rows, ctx)),
+                rows: Rows::AdsProducts {
+                    range: ctx.range(),
+                    rows: per_sku(ads.rows, ctx),
+                },
                 skipped: Vec::new(),
             }
         }
@@ -109,7 +125,10 @@ pub(crate) fn read(report: AdsReport, text: Box<dyn Read>, ctx: &Context) -> Res
                     metrics: metrics(&r.metrics),
                 })
             })?;
-            f.map(Rows::AdsCampaigns)
+            f.map(|rows| Rows::AdsCampaigns {
+                range: ctx.range(),
+                rows,
+            })
         }
         AdsReport::AdGroups => {
             let f = rows(text, |r: AdGroupRow| {
@@ -127,7 +146,10 @@ pub(crate) fn read(report: AdsReport, text: Box<dyn Read>, ctx: &Context) -> Res
                     metrics: metrics(&r.metrics),
                 })
             })?;
-            f.map(Rows::AdsAdGroups)
+            f.map(|rows| Rows::AdsAdGroups {
+                range: ctx.range(),
+                rows,
+            })
         }
         AdsReport::Targeting => {
             let f = rows(text, |r: TargetingRow| {
@@ -147,7 +169,10 @@ pub(crate) fn read(report: AdsReport, text: Box<dyn Read>, ctx: &Context) -> Res
                     metrics: metrics(&r.metrics),
                 })
             })?;
-            f.map(Rows::AdsTargeting)
+            f.map(|rows| Rows::AdsTargeting {
+                range: ctx.range(),
+                rows,
+            })
         }
         AdsReport::SearchTerms => {
             let f = rows(text, |r: SearchTermRow| {
@@ -166,7 +191,10 @@ pub(crate) fn read(report: AdsReport, text: Box<dyn Read>, ctx: &Context) -> Res
                     metrics: metrics(&r.metrics),
                 })
             })?;
-            f.map(Rows::AdsSearchTerms)
+            f.map(|rows| Rows::AdsSearchTerms {
+                range: ctx.range(),
+                rows,
+            })
         }
     })
 }
@@ -279,7 +307,7 @@ mod tests {
           {"date":"2026-03-01","campaignId":1,"adGroupId":10,"adId":101,"advertisedSku":"CUP","impressions":1,"clicks":1,"cost":0.05,"purchases7d":1,"unitsSoldClicks7d":1,"sales7d":5}
         ]"#;
         let fetched = read(AdsReport::AdvertisedProduct, Box::new(doc.as_bytes()), &ctx()).expect("readable");
-        let Rows::AdsProducts(rows) = fetched.rows else {
+        let Rows::AdsProducts { rows, .. } = fetched.rows else {
             panic!("advertised product rows");
         };
         let summary: Vec<String> = rows

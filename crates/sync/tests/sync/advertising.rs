@@ -252,6 +252,66 @@ async fn a_later_run_restates_the_lookback_and_leaves_final_days_alone(db: TestD
     assert!(restated > 0, "attribution restated some recent day");
 }
 
+on_both_engines!(a_re_pulled_range_drops_what_amazon_no_longer_lists);
+
+/// A search term and a SKU stored for a day that Amazon's re-pulled report no
+/// longer lists (restated to nothing) are gone after the re-pull; the same
+/// outside the re-pulled days stay.
+async fn a_re_pulled_range_drops_what_amazon_no_longer_lists(db: TestDb) {
+    let world = World::new(db).await;
+    let (first, _) = world
+        .drive(world.trigger(SyncKind::Advertising, None).await.id)
+        .await;
+    assert_success(&first);
+    let yesterday = world.today() - Days::new(1);
+    let inside = yesterday - Days::new(2);
+    let outside = yesterday - Days::new(20);
+    let term = |date: NaiveDate| amzsync_db::AdsSearchTermRow {
+        date,
+        search_term: "restated away".into(),
+        ..expected_search_terms(&world, date, date)[0].clone()
+    };
+    let product = |date: NaiveDate| amzsync_db::AdsMetricRow {
+        date,
+        sku: "RESTATED-AWAY".into(),
+        ..expected_products(&world, date, date)[0].clone()
+    };
+    let mut tx = world.db.begin().await.expect("a transaction");
+    amzsync_db::Snapshots::upsert_ads_search_terms(&mut tx, &[term(inside), term(outside)])
+        .await
+        .expect("storing the stale terms");
+    amzsync_db::Snapshots::upsert_ads(&mut tx, &[product(inside), product(outside)])
+        .await
+        .expect("storing the stale SKUs");
+    tx.commit().await.expect("committing");
+
+    let window = SyncWindow::new(yesterday - Days::new(6), yesterday).expect("an ordered window");
+    let (later, _) = world
+        .drive(world.trigger(SyncKind::Advertising, Some(window)).await.id)
+        .await;
+    assert_success(&later);
+
+    let from = window.start();
+    assert_eq!(
+        stored_search_terms(&world, from, yesterday).await,
+        expected_search_terms(&world, from, yesterday)
+    );
+    assert_eq!(
+        rows(stored_products(&world, from, yesterday).await),
+        expected_products(&world, from, yesterday)
+    );
+    let kept = stored_search_terms(&world, outside, outside).await;
+    assert!(
+        kept.contains(&term(outside)),
+        "days outside the re-pull are untouched"
+    );
+    let kept = rows(stored_products(&world, outside, outside).await);
+    assert!(
+        kept.contains(&product(outside)),
+        "days outside the re-pull are untouched"
+    );
+}
+
 on_both_engines!(a_store_without_ads_authorization_cannot_sync_advertising);
 
 async fn a_store_without_ads_authorization_cannot_sync_advertising(db: TestDb) {
