@@ -53,9 +53,12 @@ echo "e2e: building amzsync and the dashboard-demo server"
 (cd "$root" && cargo build --quiet -p amzsync && cargo build --quiet -p amzsync-web --example dashboard-demo)
 amzsync="$target/debug/amzsync"
 
+log_prefix=e2e
+# shellcheck source=../scripts/lib.sh
+source "$root/scripts/lib.sh"
 # The run is hermetic: no configuration from the caller's environment (a
 # database URL or a Redis queue meant for something else) reaches the servers.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^AMZSYNC_' || true)
+unset_amzsync_environment
 
 rm -rf "$shots"
 mkdir -p "$work" "$shots"
@@ -63,58 +66,20 @@ mkdir -p "$work" "$shots"
 pids=()
 status=
 journeys=
-# Whether process `pid` still runs (an exited child stays a zombie until
-# reaped, and `kill -0` would call it alive).
-running() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ -n "$state" && "$state" != Z* ]]
-}
 cleanup() {
-  local pid
   # The journeys' process group first (it may hold pages open on the servers).
   if [[ -n "$journeys" ]]; then
     kill -INT -- "-$journeys" 2>/dev/null || true
     for _ in $(seq 1 30); do running "$journeys" || break; sleep 0.1; done
     kill -KILL -- "-$journeys" 2>/dev/null || true
   fi
-  # SIGINT is what `amzsync sim` stops on; `serve` stops on either, but waits
-  # for running jobs, so whatever is still up after a few seconds is killed.
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 30); do
-    local alive=0
-    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
-    (( alive )) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_all 30
   # The logs are kept for a failed run only.
   [[ "${status:-1}" == 0 ]] && rm -rf "$work"
   return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Waits (bounded) until `file` has a line matching `pattern`; fails if the
-# process `pid` exits first. Prints the line.
-wait_for_line() {
-  local file="$1" pattern="$2" pid="$3" what="$4"
-  for _ in $(seq 1 600); do
-    if grep -q -m1 -E "$pattern" "$file" 2>/dev/null; then
-      grep -m1 -E "$pattern" "$file"
-      return 0
-    fi
-    if ! running "$pid"; then
-      echo "e2e: $what exited:" >&2
-      cat "$work"/*.err >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
-  echo "e2e: $what did not start within 60 s" >&2
-  return 1
-}
 
 # 1. The seeded dashboard-demo server (a fresh database each run: it seeds it).
 "$target/debug/examples/dashboard-demo" --db "$work/demo.db" >"$work/demo.out" 2>"$work/demo.err" &
@@ -123,19 +88,13 @@ demo_pid=$!
 
 # 2. The Amazon simulator: one seller with ten SKUs per marketplace, a real
 #    second being a simulated minute.
-"$amzsync" sim --listen 127.0.0.1:0 --speed 60 --sellers 1 --skus 10 >"$work/sim.out" 2>"$work/sim.err" &
-pids+=($!)
-sim_pid=$!
-wait_for_line "$work/sim.out" '^control API: ' "$sim_pid" "the simulator" >/dev/null
-sim_url="$(sed -n 's/^Amazon simulator at \(http[^ ]*\).*/\1/p' "$work/sim.out" | head -n 1)"
-sim_url="${sim_url%/}"
+start_simulator "$amzsync" --speed 60 --sellers 1 --skus 10
 seller_line="$(grep -m1 '^seller ' "$work/sim.out")"
 seller_id="$(sed -n 's/^seller \([A-Z0-9]*\):.*/\1/p' <<<"$seller_line")"
-sp_token="$(sed -n 's/.*sp_api_refresh_token=\([^ ]*\).*/\1/p' <<<"$seller_line")"
-ads_token="$(sed -n 's/.*advertising_api_refresh_token=\([^ ]*\).*/\1/p' <<<"$seller_line")"
-client_line="$(grep -m1 '^LWA client: ' "$work/sim.out")"
-lwa_id="$(sed -n 's/.*id=\([^ ]*\).*/\1/p' <<<"$client_line")"
-lwa_secret="$(sed -n 's/.*secret=\([^ ]*\).*/\1/p' <<<"$client_line")"
+sp_token="$(field sp_api_refresh_token "$seller_line")"
+ads_token="$(field advertising_api_refresh_token "$seller_line")"
+lwa_id="$(field id "$client_line")"
+lwa_secret="$(field secret "$client_line")"
 for v in sim_url seller_id sp_token ads_token lwa_id lwa_secret; do
   [[ -n "${!v}" ]] || { echo "e2e: could not read $v from the simulator's output:" >&2; cat "$work/sim.out" >&2; exit 1; }
 done

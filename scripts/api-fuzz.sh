@@ -31,28 +31,16 @@ echo "api-fuzz: building amzsync"
 (cd "$root" && cargo build --quiet --locked -p amzsync)
 amzsync="$target/debug/amzsync"
 
-# Hermetic: no configuration from the caller's environment reaches the servers.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^AMZSYNC_' || true)
+log_prefix=api-fuzz
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+unset_amzsync_environment
 mkdir -p "$work"
 
 pids=()
 status=
-running() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ -n "$state" && "$state" != Z* ]]
-}
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
-    (( alive )) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_all 50
   if [[ "${status:-1}" == 0 ]]; then
     rm -rf "$work"
   else
@@ -63,39 +51,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Waits (bounded) for a line matching `pattern` in `file`, printing it; fails
-# if process `pid` exits first.
-wait_for_line() {
-  local file="$1" pattern="$2" pid="$3" what="$4"
-  for _ in $(seq 1 600); do
-    if grep -q -m1 -E "$pattern" "$file" 2>/dev/null; then
-      grep -m1 -E "$pattern" "$file"
-      return 0
-    fi
-    if ! running "$pid"; then
-      echo "api-fuzz: $what exited:" >&2
-      cat "$work"/*.err >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
-  echo "api-fuzz: $what did not start within 60 s" >&2
-  return 1
-}
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
 # Amazon is the simulator, so `POST …/verify` and the syncs the fuzzer
 # triggers talk to something real and local, never to Amazon.
-"$amzsync" sim --listen 127.0.0.1:0 --sellers 1 --skus 5 >"$work/sim.out" 2>"$work/sim.err" &
-pids+=($!)
-wait_for_line "$work/sim.out" '^control API: ' "${pids[-1]}" "the simulator" >/dev/null
-sim_url="$(sed -n 's/^Amazon simulator at \(http[^ ]*\).*/\1/p' "$work/sim.out" | head -n 1)"
+start_simulator "$amzsync" --sellers 1 --skus 5
 seller_line="$(grep -m1 '^seller ' "$work/sim.out")"
-client_line="$(grep -m1 '^LWA client: ' "$work/sim.out")"
 seller_id="$(sed -n 's/^seller \([A-Z0-9]*\):.*/\1/p' <<<"$seller_line")"
 
 export AMZSYNC_DATA_DIR="$work/data"
-export AMZSYNC_AMAZON__ENDPOINT="${sim_url%/}"
+export AMZSYNC_AMAZON__ENDPOINT="$sim_url"
 export AMZSYNC_AMAZON__LWA_CLIENT_ID="$(field id "$client_line")"
 export AMZSYNC_AMAZON__LWA_CLIENT_SECRET="$(field secret "$client_line")"
 export AMZSYNC_LOG_FORMAT=json

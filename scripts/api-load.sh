@@ -43,26 +43,15 @@ else
 fi
 amzsync="$target/$([[ "$profile" == release ]] && echo release || echo debug)/amzsync"
 
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^AMZSYNC_' || true)
+log_prefix=api-load
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+unset_amzsync_environment
 mkdir -p "$work"
 pids=()
 status=
-running() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ -n "$state" && "$state" != Z* ]]
-}
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
-    (( alive )) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_all 50
   psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
   if [[ "${status:-1}" == 0 ]]; then rm -rf "$work"; else echo "api-load: logs kept in $work" >&2; fi
   return 0
@@ -70,33 +59,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_for_line() {
-  local file="$1" pattern="$2" pid="$3" what="$4"
-  for _ in $(seq 1 600); do
-    if grep -q -m1 -E "$pattern" "$file" 2>/dev/null; then
-      grep -m1 -E "$pattern" "$file"
-      return 0
-    fi
-    running "$pid" || { echo "api-load: $what exited:" >&2; cat "$work"/*.err >&2 || true; return 1; }
-    sleep 0.1
-  done
-  echo "api-load: $what did not start within 60 s" >&2
-  return 1
-}
-field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
 psql -q "$pg/postgres" -c "CREATE DATABASE $database" >/dev/null
 db="$pg/$database"
 
-"$amzsync" sim --listen 127.0.0.1:0 --sellers 3 --skus 20 >"$work/sim.out" 2>"$work/sim.err" &
-pids+=($!)
-wait_for_line "$work/sim.out" '^control API: ' "${pids[-1]}" "the simulator" >/dev/null
-sim_url="$(sed -n 's/^Amazon simulator at \(http[^ ]*\).*/\1/p' "$work/sim.out" | head -n 1)"
-client_line="$(grep -m1 '^LWA client: ' "$work/sim.out")"
+start_simulator "$amzsync" --sellers 3 --skus 20
 
 export AMZSYNC_DATABASE_URL="$db"
 export AMZSYNC_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
-export AMZSYNC_AMAZON__ENDPOINT="${sim_url%/}"
+export AMZSYNC_AMAZON__ENDPOINT="$sim_url"
 export AMZSYNC_AMAZON__LWA_CLIENT_ID="$(field id "$client_line")"
 export AMZSYNC_AMAZON__LWA_CLIENT_SECRET="$(field secret "$client_line")"
 export AMZSYNC_SYNC__POLL_DELAY_SECONDS=1
