@@ -99,6 +99,43 @@ async fn visible_store(state: &AppState, caller: &Caller, id: StoreId) -> Result
     Ok(state.db.stores().get(caller.scope(), id).await?.id)
 }
 
+/// A date-range endpoint's request, checked in the order all of them answer
+/// (format, range, marketplace, then the store's visibility), and its answer.
+struct RangeRequest {
+    format: Format,
+    range: Range,
+    market: Option<&'static str>,
+    store: StoreId,
+}
+
+impl RangeRequest {
+    async fn check(
+        state: &AppState,
+        caller: &Caller,
+        id: StoreId,
+        q: &RangeQuery,
+        headers: &HeaderMap,
+    ) -> Result<Self, ApiError> {
+        let format = Format::negotiate(q.format.as_deref(), headers)?;
+        let range = q.range()?;
+        let market = marketplace(q.marketplace_id.as_deref())?;
+        let store = visible_store(state, caller, id).await?;
+        Ok(RangeRequest {
+            format,
+            range,
+            market,
+            store,
+        })
+    }
+
+    /// `items` in the negotiated format; a CSV download is named
+    /// `<what>-<store>-<from>-<to>`.
+    fn render<T: Serialize>(&self, what: &str, items: Vec<T>) -> Result<Response, ApiError> {
+        let name = format!("{what}-{}-{}-{}", self.store, self.range.from, self.range.to);
+        render(self.format, &name, items)
+    }
+}
+
 /// One SKU's FBA inventory in one marketplace on one day.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InventoryItem {
@@ -263,20 +300,15 @@ async fn business_metrics(
     Query(q): Query<RangeQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let format = Format::negotiate(q.format.as_deref(), &headers)?;
-    let range = q.range()?;
-    let market = marketplace(q.marketplace_id.as_deref())?;
-    let store = visible_store(&state, &caller, id).await?;
+    let r = RangeRequest::check(&state, &caller, id, &q, &headers).await?;
     let rows = state
         .db
         .snapshots()
-        .business_between(store, range.from, range.to, market)
+        .business_between(r.store, r.range.from, r.range.to, r.market)
         .await?;
-    let items: Vec<BusinessMetricItem> = rows.into_iter().map(Into::into).collect();
-    render(
-        format,
-        &format!("business-metrics-{store}-{}-{}", range.from, range.to),
-        items,
+    r.render(
+        "business-metrics",
+        rows.into_iter().map(BusinessMetricItem::from).collect(),
     )
 }
 
@@ -343,21 +375,13 @@ async fn ads_metrics(
     Query(q): Query<RangeQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let format = Format::negotiate(q.format.as_deref(), &headers)?;
-    let range = q.range()?;
-    let market = marketplace(q.marketplace_id.as_deref())?;
-    let store = visible_store(&state, &caller, id).await?;
+    let r = RangeRequest::check(&state, &caller, id, &q, &headers).await?;
     let rows = state
         .db
         .snapshots()
-        .ads_between(store, range.from, range.to, market)
+        .ads_between(r.store, r.range.from, r.range.to, r.market)
         .await?;
-    let items: Vec<AdsMetricItem> = rows.into_iter().map(Into::into).collect();
-    render(
-        format,
-        &format!("ads-metrics-{store}-{}-{}", range.from, range.to),
-        items,
-    )
+    r.render("ads-metrics", rows.into_iter().map(AdsMetricItem::from).collect())
 }
 
 /// One SKU in one marketplace over the range. Money and ratios are decimal
@@ -453,19 +477,11 @@ async fn summary(
     Query(q): Query<RangeQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let format = Format::negotiate(q.format.as_deref(), &headers)?;
-    let range = q.range()?;
-    let market = marketplace(q.marketplace_id.as_deref())?;
-    let store = visible_store(&state, &caller, id).await?;
+    let r = RangeRequest::check(&state, &caller, id, &q, &headers).await?;
     let rows = state
         .db
         .snapshots()
-        .summary(store, range.from, range.to, market)
+        .summary(r.store, r.range.from, r.range.to, r.market)
         .await?;
-    let items: Vec<SummaryItem> = rows.into_iter().map(Into::into).collect();
-    render(
-        format,
-        &format!("summary-{store}-{}-{}", range.from, range.to),
-        items,
-    )
+    r.render("summary", rows.into_iter().map(SummaryItem::from).collect())
 }
