@@ -4,6 +4,7 @@ mod builders;
 pub mod proc_stats;
 mod redis_namespace;
 mod test_db;
+pub mod truth;
 
 pub use builders::{create_store, new_store, new_user};
 pub use redis_namespace::{RedisNamespace, redis_url};

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
-use amzsync_amazon_sim::{AdsProfile, AdsRow, AsinGranularity, SkuSalesAndTraffic};
+use amzsync_amazon_sim::{AdsProfile, AdsRow, AsinGranularity};
 use amzsync_db::{
     AdsAdGroupRow, AdsCampaignRow, AdsMetricRow, AdsMetrics, AdsSearchTermRow, AdsTargetingRow,
     AsinTrafficRow, BusinessMetricRow, InventoryRow, Stamped,
 };
 use amzsync_domain::SyncWindow;
+use amzsync_test_support::truth::{self, decimal, unit_session_percentage};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -23,13 +24,6 @@ fn cents(c: i64) -> Decimal {
 
 fn count(n: u64) -> i64 {
     i64::try_from(n).expect("a count fits")
-}
-
-fn decimal(f: f64) -> Decimal {
-    f.to_string()
-        .parse::<Decimal>()
-        .expect("a finite number")
-        .normalize()
 }
 
 pub fn rows<T>(stamped: Vec<Stamped<T>>) -> Vec<T> {
@@ -83,127 +77,24 @@ pub async fn stored_inventory(world: &World, marketplace_id: &str) -> Vec<Invent
 
 /// The simulator's snapshot of `date` for a marketplace, as our rows.
 pub fn expected_inventory_on(world: &World, marketplace_id: &str, date: NaiveDate) -> Vec<InventoryRow> {
-    let mut rows: Vec<InventoryRow> = world
-        .sim
-        .truth()
-        .inventory_on(SELLER, marketplace_id, date)
-        .expect("the seller sells there")
-        .into_iter()
-        .map(|t| InventoryRow {
-            store_id: world.store.id,
-            marketplace_id: marketplace_id.to_owned(),
-            date,
-            sku: t.sku,
-            asin: Some(t.asin),
-            fnsku: Some(t.fnsku),
-            product_name: Some(t.product_name),
-            condition: Some(t.condition),
-            fulfillable_quantity: t.afn_fulfillable_quantity.into(),
-            inbound_working_quantity: t.afn_inbound_working_quantity.into(),
-            inbound_shipped_quantity: t.afn_inbound_shipped_quantity.into(),
-            inbound_receiving_quantity: t.afn_inbound_receiving_quantity.into(),
-            reserved_quantity: t.afn_reserved_quantity.into(),
-            unfulfillable_quantity: t.afn_unsellable_quantity.into(),
-            researching_quantity: t.afn_researching_quantity.into(),
-            total_quantity: t.afn_total_quantity.into(),
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
+    truth::expected_inventory(&world.sim, SELLER, world.store.id, marketplace_id, date)
 }
 
 pub async fn stored_inventory_on(world: &World, marketplace_id: &str, date: NaiveDate) -> Vec<InventoryRow> {
-    let mut rows = rows(
-        world
-            .db
-            .snapshots()
-            .inventory_on(world.store.id, date, Some(marketplace_id))
-            .await
-            .expect("reading inventory"),
-    );
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
+    truth::stored_inventory(&world.db, world.store.id, marketplace_id, date).await
 }
 
 // ---- FR-2: business reports ----
 
-/// The simulator's figures as our row fields that it knows: every field but
-/// the share-of-marketplace percentages, which the report derives.
+/// The simulator's figures as our row fields that it knows (see
+/// `truth::expected_business`).
 pub fn expected_business(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<BusinessMetricRow> {
-    let truth = world
-        .sim
-        .truth()
-        .sales_and_traffic(SELLER, marketplace_id, day)
-        .expect("the seller sells there");
-    let mut rows: Vec<BusinessMetricRow> = truth
-        .skus
-        .iter()
-        .map(|s| {
-            let sessions = i64::from(s.sessions());
-            let units = i64::from(s.units_ordered);
-            BusinessMetricRow {
-                store_id: world.store.id,
-                marketplace_id: marketplace_id.to_owned(),
-                date: day,
-                sku: s.sku.clone(),
-                asin: Some(s.child_asin.clone()),
-                parent_asin: Some(s.parent_asin.clone()),
-                currency: truth.currency_code.clone(),
-                ordered_product_sales: cents(s.ordered_product_sales_cents),
-                ordered_product_sales_b2b: None,
-                units_ordered: units,
-                units_ordered_b2b: None,
-                total_order_items: s.total_order_items.into(),
-                total_order_items_b2b: None,
-                sessions,
-                page_views: s.page_views().into(),
-                session_percentage: None,
-                page_views_percentage: None,
-                buy_box_percentage: Some(decimal(s.buy_box_percentage)),
-                unit_session_percentage: Some(if sessions == 0 {
-                    Decimal::ZERO
-                } else {
-                    decimal(((units as f64) * 100.0 / sessions as f64 * 100.0).round() / 100.0)
-                }),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
+    truth::expected_business(&world.sim, SELLER, world.store.id, marketplace_id, day)
 }
 
-/// Stored rows, with the two share-of-marketplace percentages blanked (the
-/// truth does not carry them) and decimals normalized (`93.50` = `93.5`).
+/// Stored rows in the shape of [`expected_business`].
 pub async fn stored_business(world: &World, marketplace_id: &str, day: NaiveDate) -> Vec<BusinessMetricRow> {
-    let mut rows: Vec<BusinessMetricRow> = world
-        .db
-        .snapshots()
-        .business_between(world.store.id, day, day, Some(marketplace_id))
-        .await
-        .expect("reading business rows")
-        .into_iter()
-        .map(|s| {
-            let mut row = s.row;
-            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
-            row.session_percentage = None;
-            row.page_views_percentage = None;
-            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
-            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
-            row
-        })
-        .collect();
-    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    rows
-}
-
-/// `unitSessionPercentage` as the simulator writes it.
-fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
-    let (units, sessions) = (f64::from(s.units_ordered), f64::from(s.sessions()));
-    if sessions == 0.0 {
-        Decimal::ZERO
-    } else {
-        decimal((units * 100.0 / sessions * 100.0).round() / 100.0)
-    }
+    truth::stored_business(&world.db, world.store.id, marketplace_id, day).await
 }
 
 /// The simulator's child-ASIN figures of a day (a one-day CHILD report) as
