@@ -156,7 +156,7 @@ impl AdsMetrics {
 
 const METRIC_COLUMNS: &str = "impressions, clicks, spend, sales_7d, orders_7d, units_7d";
 
-static CAMPAIGNS: Table = Table {
+pub(crate) static CAMPAIGNS: Table = Table {
     name: "ads_campaign_metrics",
     key: &["store_id", "profile_id", "date", "campaign_id"],
     columns: &[
@@ -215,7 +215,7 @@ pub struct AdsAdGroupRow {
     pub metrics: AdsMetrics,
 }
 
-static AD_GROUPS: Table = Table {
+pub(crate) static AD_GROUPS: Table = Table {
     name: "ads_ad_group_metrics",
     key: &["store_id", "profile_id", "date", "campaign_id", "ad_group_id"],
     columns: &[
@@ -276,7 +276,7 @@ pub struct AdsTargetingRow {
     pub metrics: AdsMetrics,
 }
 
-static TARGETING: Table = Table {
+pub(crate) static TARGETING: Table = Table {
     name: "ads_targeting_metrics",
     key: &[
         "store_id",
@@ -348,7 +348,7 @@ pub struct AdsSearchTermRow {
     pub metrics: AdsMetrics,
 }
 
-static SEARCH_TERMS: Table = Table {
+pub(crate) static SEARCH_TERMS: Table = Table {
     name: "ads_search_term_metrics",
     key: &[
         "store_id",

@@ -14,6 +14,7 @@
 
 use chrono::NaiveDate;
 
+use crate::bulk::Table;
 use crate::db::on_tx;
 use crate::{Db, Engine, Result};
 
@@ -48,202 +49,50 @@ impl ArchivedTable {
         ArchivedTable::InventoryLedgerDaily,
     ];
 
+    /// The table as the bulk path writes it: its name, natural key and
+    /// columns are the ones archival copies.
+    fn table(self) -> &'static Table {
+        match self {
+            ArchivedTable::InventorySnapshots => &crate::snapshots::INVENTORY,
+            ArchivedTable::BusinessMetricSnapshots => &crate::snapshots::BUSINESS,
+            ArchivedTable::AdsMetricSnapshots => &crate::snapshots::ADS,
+            ArchivedTable::AdsCampaignMetrics => &crate::ads::CAMPAIGNS,
+            ArchivedTable::AdsAdGroupMetrics => &crate::ads::AD_GROUPS,
+            ArchivedTable::AdsTargetingMetrics => &crate::ads::TARGETING,
+            ArchivedTable::AdsSearchTermMetrics => &crate::ads::SEARCH_TERMS,
+            ArchivedTable::AsinTrafficSnapshots => &crate::history::ASIN_TRAFFIC,
+            ArchivedTable::InventoryLedgerDaily => &crate::history::LEDGER,
+        }
+    }
+
     /// The live table's name; the archive is `<name>_archive`.
     pub fn name(self) -> &'static str {
-        match self {
-            ArchivedTable::InventorySnapshots => "inventory_snapshots",
-            ArchivedTable::BusinessMetricSnapshots => "business_metric_snapshots",
-            ArchivedTable::AdsMetricSnapshots => "ads_metric_snapshots",
-            ArchivedTable::AdsCampaignMetrics => "ads_campaign_metrics",
-            ArchivedTable::AdsAdGroupMetrics => "ads_ad_group_metrics",
-            ArchivedTable::AdsTargetingMetrics => "ads_targeting_metrics",
-            ArchivedTable::AdsSearchTermMetrics => "ads_search_term_metrics",
-            ArchivedTable::AsinTrafficSnapshots => "asin_traffic_snapshots",
-            ArchivedTable::InventoryLedgerDaily => "inventory_ledger_daily",
-        }
+        self.table().name
     }
 
     /// The primary key, as in the migrations.
     pub fn key(self) -> &'static [&'static str] {
-        match self {
-            ArchivedTable::InventorySnapshots
-            | ArchivedTable::BusinessMetricSnapshots
-            | ArchivedTable::AdsMetricSnapshots => &["store_id", "marketplace_id", "date", "sku"],
-            ArchivedTable::AdsCampaignMetrics => &["store_id", "profile_id", "date", "campaign_id"],
-            ArchivedTable::AdsAdGroupMetrics => {
-                &["store_id", "profile_id", "date", "campaign_id", "ad_group_id"]
-            }
-            ArchivedTable::AdsTargetingMetrics => &[
-                "store_id",
-                "profile_id",
-                "date",
-                "campaign_id",
-                "ad_group_id",
-                "keyword_id",
-            ],
-            ArchivedTable::AdsSearchTermMetrics => &[
-                "store_id",
-                "profile_id",
-                "date",
-                "campaign_id",
-                "ad_group_id",
-                "keyword_id",
-                "search_term",
-            ],
-            ArchivedTable::AsinTrafficSnapshots => &["store_id", "marketplace_id", "date", "child_asin"],
-            ArchivedTable::InventoryLedgerDaily => &[
-                "store_id",
-                "marketplace_id",
-                "date",
-                "sku",
-                "fnsku",
-                "disposition",
-                "location",
-            ],
-        }
+        self.table().key
     }
 
     /// The stored columns that are not part of the key and not generated,
-    /// without `created_at` and `updated_at`. A test checks these lists
-    /// against both schemas, so a column added by a migration cannot be
-    /// silently dropped by archival.
-    fn values(self) -> &'static [&'static str] {
-        match self {
-            ArchivedTable::InventorySnapshots => &[
-                "asin",
-                "fnsku",
-                "product_name",
-                "condition",
-                "fulfillable_quantity",
-                "inbound_working_quantity",
-                "inbound_shipped_quantity",
-                "inbound_receiving_quantity",
-                "reserved_quantity",
-                "unfulfillable_quantity",
-                "researching_quantity",
-                "total_quantity",
-            ],
-            ArchivedTable::BusinessMetricSnapshots => &[
-                "asin",
-                "parent_asin",
-                "currency",
-                "ordered_product_sales",
-                "ordered_product_sales_b2b",
-                "units_ordered",
-                "units_ordered_b2b",
-                "total_order_items",
-                "total_order_items_b2b",
-                "sessions",
-                "page_views",
-                "session_percentage",
-                "page_views_percentage",
-                "buy_box_percentage",
-                "unit_session_percentage",
-            ],
-            ArchivedTable::AdsMetricSnapshots => &[
-                "asin",
-                "currency",
-                "impressions",
-                "clicks",
-                "spend",
-                "sales_7d",
-                "orders_7d",
-                "units_7d",
-            ],
-            ArchivedTable::AdsCampaignMetrics => &[
-                "marketplace_id",
-                "campaign_name",
-                "campaign_status",
-                "budget_amount",
-                "budget_type",
-                "currency",
-                "impressions",
-                "clicks",
-                "spend",
-                "sales_7d",
-                "orders_7d",
-                "units_7d",
-            ],
-            ArchivedTable::AdsAdGroupMetrics => &[
-                "marketplace_id",
-                "campaign_name",
-                "ad_group_name",
-                "ad_status",
-                "currency",
-                "impressions",
-                "clicks",
-                "spend",
-                "sales_7d",
-                "orders_7d",
-                "units_7d",
-            ],
-            ArchivedTable::AdsTargetingMetrics => &[
-                "marketplace_id",
-                "keyword",
-                "keyword_type",
-                "match_type",
-                "targeting",
-                "currency",
-                "impressions",
-                "clicks",
-                "spend",
-                "sales_7d",
-                "orders_7d",
-                "units_7d",
-            ],
-            ArchivedTable::AdsSearchTermMetrics => &[
-                "marketplace_id",
-                "keyword",
-                "match_type",
-                "currency",
-                "impressions",
-                "clicks",
-                "spend",
-                "sales_7d",
-                "orders_7d",
-                "units_7d",
-            ],
-            ArchivedTable::AsinTrafficSnapshots => &[
-                "parent_asin",
-                "currency",
-                "ordered_product_sales",
-                "ordered_product_sales_b2b",
-                "units_ordered",
-                "units_ordered_b2b",
-                "total_order_items",
-                "total_order_items_b2b",
-                "sessions",
-                "page_views",
-                "session_percentage",
-                "page_views_percentage",
-                "buy_box_percentage",
-                "unit_session_percentage",
-            ],
-            ArchivedTable::InventoryLedgerDaily => &[
-                "asin",
-                "title",
-                "starting_warehouse_balance",
-                "in_transit_between_warehouses",
-                "receipts",
-                "customer_shipments",
-                "customer_returns",
-                "vendor_returns",
-                "warehouse_transfer_in_out",
-                "found",
-                "lost",
-                "damaged",
-                "disposed",
-                "other_events",
-                "ending_warehouse_balance",
-                "unknown_events",
-            ],
-        }
+    /// without `created_at` and `updated_at`: every column the bulk path
+    /// writes beyond the key. A test checks them against both schemas, so a
+    /// column added by a migration cannot be silently dropped by archival.
+    fn values(self) -> Vec<&'static str> {
+        let table = self.table();
+        table
+            .columns
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| !table.key.contains(name))
+            .collect()
     }
 
     /// Every column archival copies (key, values, stamps), in that order.
     pub fn copied_columns(self) -> Vec<&'static str> {
         let mut columns = self.key().to_vec();
-        columns.extend_from_slice(self.values());
+        columns.extend(self.values());
         columns.extend_from_slice(STAMPS);
         columns
     }

@@ -45,7 +45,7 @@ pub struct AsinTrafficRow {
     pub unit_session_percentage: Option<Decimal>,
 }
 
-static ASIN_TRAFFIC: Table = Table {
+pub(crate) static ASIN_TRAFFIC: Table = Table {
     name: "asin_traffic_snapshots",
     key: &["store_id", "marketplace_id", "date", "child_asin"],
     columns: &[
@@ -126,7 +126,7 @@ pub struct LedgerRow {
     pub unknown_events: Option<i64>,
 }
 
-static LEDGER: Table = Table {
+pub(crate) static LEDGER: Table = Table {
     name: "inventory_ledger_daily",
     key: &[
         "store_id",

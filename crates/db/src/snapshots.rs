@@ -33,7 +33,7 @@ pub struct InventoryRow {
     pub total_quantity: i64,
 }
 
-static INVENTORY: Table = Table {
+pub(crate) static INVENTORY: Table = Table {
     name: "inventory_snapshots",
     key: &["store_id", "marketplace_id", "date", "sku"],
     columns: &[
@@ -109,7 +109,7 @@ pub struct BusinessMetricRow {
     pub unit_session_percentage: Option<Decimal>,
 }
 
-static BUSINESS: Table = Table {
+pub(crate) static BUSINESS: Table = Table {
     name: "business_metric_snapshots",
     key: &["store_id", "marketplace_id", "date", "sku"],
     columns: &[
@@ -181,7 +181,7 @@ pub struct AdsMetricRow {
     pub units_7d: i64,
 }
 
-static ADS: Table = Table {
+pub(crate) static ADS: Table = Table {
     name: "ads_metric_snapshots",
     key: &["store_id", "marketplace_id", "date", "sku"],
     columns: &[
