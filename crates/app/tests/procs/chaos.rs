@@ -95,12 +95,14 @@ fn simulated_start() -> DateTime<Utc> {
 /// schedule at or before its creation (ticks run within seconds of real
 /// time, far less than the day between two ticks).
 fn tick_of(kind: SyncKind, created_at: DateTime<Utc>) -> DateTime<Utc> {
+    // The processes run the default schedules.
+    let schedules = amzsync_sync::ScheduleSettings::default();
     let cron = match kind {
-        SyncKind::Inventory => "0 2 * * *",
-        SyncKind::Business => "30 2 * * *",
-        SyncKind::Advertising => "0 3 * * *",
+        SyncKind::Inventory => schedules.inventory,
+        SyncKind::Business => schedules.business,
+        SyncKind::Advertising => schedules.advertising,
     };
-    amzsync_jobs::Schedule::new(cron, "UTC")
+    amzsync_jobs::Schedule::new(&cron, &schedules.time_zone)
         .expect("the default schedules parse")
         .latest_due(created_at - TimeDelta::days(1), created_at)
         .expect("a daily schedule ticks within a day")
