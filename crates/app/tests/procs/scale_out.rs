@@ -23,14 +23,25 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
     })
     .await;
 
+    // Both workers are up before there is work: otherwise the first one to
+    // start can finish every small task before the second polls at all.
+    // A worker prints its metrics address once it is built and about to run.
+    let ready = "amzsync: metrics at";
+    let mut procs = vec![
+        dep.spawn_with(Role::Worker, &[("AMZSYNC_METRICS_LISTEN", "127.0.0.1:0")]),
+        dep.spawn_with(Role::Worker, &[("AMZSYNC_METRICS_LISTEN", "127.0.0.1:0")]),
+    ];
+    wait_until(
+        "both workers start",
+        Duration::from_secs(60),
+        &mut procs,
+        || async { (dep.log_lines_with(ready).len() >= 2).then_some(()) },
+    )
+    .await;
     // Both schedulers catch up the latest daily tick of each kind on start,
     // for every store: the same ticks twice, which must be enqueued once.
-    let mut procs = vec![
-        dep.spawn(Role::Scheduler),
-        dep.spawn(Role::Scheduler),
-        dep.spawn(Role::Worker),
-        dep.spawn(Role::Worker),
-    ];
+    procs.push(dep.spawn(Role::Scheduler));
+    procs.push(dep.spawn(Role::Scheduler));
     let expected = 2 * STORES as usize; // inventory and business; no Ads authorization
     let tasks = wait_until(
         "every store's scheduled syncs finish",
