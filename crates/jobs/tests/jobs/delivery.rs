@@ -15,6 +15,7 @@ on_each_backend!(
     the_handler_runs_an_enqueued_job_once,
     an_idempotency_key_or_a_repeated_sync_task_adds_no_second_job,
     a_snoozed_job_is_delivered_again_later_without_spending_an_attempt,
+    an_idle_worker_takes_a_job_that_falls_due_between_its_heartbeats,
     a_retried_job_runs_again_until_its_attempts_are_spent,
     a_re_rung_job_continues_from_the_attempt_it_is_given,
     a_failed_job_is_never_delivered_again,
@@ -112,6 +113,36 @@ async fn a_snoozed_job_is_delivered_again_later_without_spending_an_attempt(engi
         "delivered again after {waited:?}"
     );
     assert!(rx.try_recv().is_err());
+}
+
+/// A worker with nothing to do looks again every `poll_interval`, not only
+/// when it heartbeats: apalis' interval strategy stopped waking it after its
+/// first tick, so a snoozed report poll waited up to a heartbeat (10 s by
+/// default). The heartbeat here is far beyond the test's deadline.
+async fn an_idle_worker_takes_a_job_that_falls_due_between_its_heartbeats(engine: Engine) {
+    let world = World::new(engine).await;
+    let queue = world.queue().await;
+    let options = amzsync_jobs::WorkerOptions {
+        heartbeat: std::time::Duration::from_secs(3600),
+        ..fast_options()
+    };
+    let (handler, mut rx) = recording(|_| Outcome::Done);
+    let worker = Worker::start(&queue, options, handler);
+    // Due in two or three seconds (the backends keep whole seconds): the
+    // worker has found the queue empty by then and waits for its next look.
+    let sync_task = Ulid::generate();
+    let due = chrono::Utc::now() + chrono::TimeDelta::seconds(3);
+    queue
+        .enqueue(
+            &Job::new("poll_report", sync_task),
+            Options::default().run_at(due),
+        )
+        .await
+        .expect("enqueue");
+
+    let delivery = next(&mut rx).await;
+    worker.stop().await;
+    assert_eq!(delivery.id, sync_task);
 }
 
 async fn a_retried_job_runs_again_until_its_attempts_are_spent(engine: Engine) {
