@@ -234,11 +234,15 @@ impl Queue {
                 let mut conn = pool.acquire().await?;
                 push_sqlite(&mut conn, &self.stored_name, id, task).await
             }
+            // One statement on its own: a duplicate's unique violation ends
+            // only that statement, so the savepoint that `enqueue_in` needs
+            // (and its BEGIN and COMMIT) would be four round trips for nothing.
             Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let added = push_postgres(&mut tx, &self.stored_name, id, task).await?;
-                tx.commit().await?;
-                Ok(added)
+                let mut conn = pool.acquire().await?;
+                added_unless_duplicate(
+                    apalis_postgres::queries::push_tasks(&mut *conn, &self.stored_name, vec![task]).await,
+                    id,
+                )
             }
             Store::Redis(conn) => {
                 let (now, later) =
@@ -340,15 +344,21 @@ async fn push_postgres(
     // violation, which would abort the caller's whole transaction. A
     // savepoint (sqlx nests `begin` as SAVEPOINT) confines it to this insert.
     let mut savepoint = conn.begin().await?;
-    match apalis_postgres::queries::push_tasks(&mut *savepoint, queue, vec![task]).await {
-        Ok(()) => {
-            savepoint.commit().await?;
-            Ok(Enqueued::Added(id))
-        }
-        Err(apalis_postgres::Error::Database(e)) if is_unique_violation(&e) => {
-            savepoint.rollback().await?;
-            Ok(Enqueued::Duplicate)
-        }
+    let pushed = apalis_postgres::queries::push_tasks(&mut *savepoint, queue, vec![task]).await;
+    if pushed.is_ok() {
+        savepoint.commit().await?;
+    } else {
+        savepoint.rollback().await?;
+    }
+    added_unless_duplicate(pushed, id)
+}
+
+/// `Added(id)`, or `Duplicate` for the unique violation of an id or
+/// idempotency key that is already queued.
+fn added_unless_duplicate(pushed: Result<(), apalis_postgres::Error>, id: Ulid) -> Result<Enqueued, Error> {
+    match pushed {
+        Ok(()) => Ok(Enqueued::Added(id)),
+        Err(apalis_postgres::Error::Database(e)) if is_unique_violation(&e) => Ok(Enqueued::Duplicate),
         Err(e) => Err(e.into()),
     }
 }
