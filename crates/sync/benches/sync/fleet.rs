@@ -521,10 +521,9 @@ pub async fn fleet() -> Result<(), BoxError> {
         "busy"
     );
     let mut runs = Vec::new();
-    for (n, workers) in [(small, 1), (stores, 1), (stores, 2)] {
-        if n == small && small == stores {
-            continue;
-        }
+    // The quarter-size run only when it is smaller (not for 1–4 stores).
+    let small_run = (small < stores).then_some((small, 1));
+    for (n, workers) in small_run.into_iter().chain([(stores, 1), (stores, 2)]) {
         let run = fleet_run(n, skus, days, speed, workers).await?;
         run.print();
         runs.push(run);
