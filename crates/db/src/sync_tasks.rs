@@ -83,8 +83,7 @@ const COLUMNS: &str = "t.id, t.store_id, t.sync_type, t.status, t.start_time, t.
 
 /// [`COLUMNS`] without the table alias, for `RETURNING` (SQLite refuses a
 /// qualified name there).
-static RETURNED_COLUMNS: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| COLUMNS.replace("t.", ""));
+static RETURNED_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| COLUMNS.replace("t.", ""));
 
 impl TryFrom<TaskRow> for SyncTask {
     type Error = Error;
