@@ -5,14 +5,12 @@
 
 use amzsync_domain::StoreId;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
 use crate::db::{on_pool, on_tx};
-use crate::decimal::OptDec;
-use crate::snapshots::{Stamped, with_archive};
-use crate::{Dec, Result, Snapshots, Tx};
+use crate::snapshots::{SalesTrafficMetrics, Stamped, sales_traffic_columns, with_archive};
+use crate::{Result, Snapshots, Tx};
 
 /// One child ASIN's Sales & Traffic in one marketplace on one day,
 /// including ASINs with traffic but no orders.
@@ -24,49 +22,20 @@ pub struct AsinTrafficRow {
     pub date: NaiveDate,
     pub child_asin: String,
     pub parent_asin: String,
-    pub currency: String,
-    #[sqlx(try_from = "Dec")]
-    pub ordered_product_sales: Decimal,
-    #[sqlx(try_from = "OptDec")]
-    pub ordered_product_sales_b2b: Option<Decimal>,
-    pub units_ordered: i64,
-    pub units_ordered_b2b: Option<i64>,
-    pub total_order_items: i64,
-    pub total_order_items_b2b: Option<i64>,
-    pub sessions: i64,
-    pub page_views: i64,
-    #[sqlx(try_from = "OptDec")]
-    pub session_percentage: Option<Decimal>,
-    #[sqlx(try_from = "OptDec")]
-    pub page_views_percentage: Option<Decimal>,
-    #[sqlx(try_from = "OptDec")]
-    pub buy_box_percentage: Option<Decimal>,
-    #[sqlx(try_from = "OptDec")]
-    pub unit_session_percentage: Option<Decimal>,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub metrics: SalesTrafficMetrics,
 }
 
 pub(crate) static ASIN_TRAFFIC: Table = Table {
     name: "asin_traffic_snapshots",
     key: &["store_id", "marketplace_id", "date", "child_asin"],
-    columns: &[
+    columns: sales_traffic_columns![
         ("store_id", Kind::BigInt),
         ("marketplace_id", Kind::Text),
         ("date", Kind::Date),
         ("child_asin", Kind::Text),
         ("parent_asin", Kind::Text),
-        ("currency", Kind::Text),
-        ("ordered_product_sales", Kind::Numeric),
-        ("ordered_product_sales_b2b", Kind::Numeric),
-        ("units_ordered", Kind::BigInt),
-        ("units_ordered_b2b", Kind::BigInt),
-        ("total_order_items", Kind::BigInt),
-        ("total_order_items_b2b", Kind::BigInt),
-        ("sessions", Kind::BigInt),
-        ("page_views", Kind::BigInt),
-        ("session_percentage", Kind::Numeric),
-        ("page_views_percentage", Kind::Numeric),
-        ("buy_box_percentage", Kind::Numeric),
-        ("unit_session_percentage", Kind::Numeric),
     ],
 };
 
@@ -77,20 +46,8 @@ impl BulkRow for AsinTrafficRow {
             .text(Some(&self.marketplace_id))
             .date(self.date)
             .text(Some(&self.child_asin))
-            .text(Some(&self.parent_asin))
-            .text(Some(&self.currency))
-            .dec(self.ordered_product_sales)
-            .dec(self.ordered_product_sales_b2b)
-            .int(self.units_ordered)
-            .int(self.units_ordered_b2b)
-            .int(self.total_order_items)
-            .int(self.total_order_items_b2b)
-            .int(self.sessions)
-            .int(self.page_views)
-            .dec(self.session_percentage)
-            .dec(self.page_views_percentage)
-            .dec(self.buy_box_percentage)
-            .dec(self.unit_session_percentage);
+            .text(Some(&self.parent_asin));
+        self.metrics.write(w);
     }
 }
 

@@ -27,7 +27,7 @@ pub use error::Error;
 pub use freshness::Freshness;
 pub use history::{AdsRange, AdsTable, AsinTrafficRow, DayTable, LedgerRow};
 pub use secrets::{Cipher, CipherError, KEY_LEN};
-pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots, Stamped};
+pub use snapshots::{AdsMetricRow, BusinessMetricRow, InventoryRow, SalesTrafficMetrics, Snapshots, Stamped};
 pub use stores::{
     LOOKBACK_DAYS, LwaClient, NewStore, Store, StoreCredentials, StoreStatus, StoreUpdate, Stores,
 };

@@ -88,6 +88,15 @@ pub struct BusinessMetricRow {
     pub sku: String,
     pub asin: Option<String>,
     pub parent_asin: Option<String>,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub metrics: SalesTrafficMetrics,
+}
+
+/// The figures of one Sales & Traffic item, by SKU ([`BusinessMetricRow`])
+/// or by child ASIN (`AsinTrafficRow`): the same columns in both tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SalesTrafficMetrics {
     pub currency: String,
     #[sqlx(try_from = "Dec")]
     pub ordered_product_sales: Decimal,
@@ -109,42 +118,10 @@ pub struct BusinessMetricRow {
     pub unit_session_percentage: Option<Decimal>,
 }
 
-pub(crate) static BUSINESS: Table = Table {
-    name: "business_metric_snapshots",
-    key: &["store_id", "marketplace_id", "date", "sku"],
-    columns: &[
-        ("store_id", Kind::BigInt),
-        ("marketplace_id", Kind::Text),
-        ("date", Kind::Date),
-        ("sku", Kind::Text),
-        ("asin", Kind::Text),
-        ("parent_asin", Kind::Text),
-        ("currency", Kind::Text),
-        ("ordered_product_sales", Kind::Numeric),
-        ("ordered_product_sales_b2b", Kind::Numeric),
-        ("units_ordered", Kind::BigInt),
-        ("units_ordered_b2b", Kind::BigInt),
-        ("total_order_items", Kind::BigInt),
-        ("total_order_items_b2b", Kind::BigInt),
-        ("sessions", Kind::BigInt),
-        ("page_views", Kind::BigInt),
-        ("session_percentage", Kind::Numeric),
-        ("page_views_percentage", Kind::Numeric),
-        ("buy_box_percentage", Kind::Numeric),
-        ("unit_session_percentage", Kind::Numeric),
-    ],
-};
-
-impl BulkRow for BusinessMetricRow {
-    const TABLE: &'static Table = &BUSINESS;
-    fn write(&self, w: &mut RowWriter<'_>) {
-        w.int(self.store_id.0)
-            .text(Some(&self.marketplace_id))
-            .date(self.date)
-            .text(Some(&self.sku))
-            .text(self.asin.as_deref())
-            .text(self.parent_asin.as_deref())
-            .text(Some(&self.currency))
+impl SalesTrafficMetrics {
+    /// Writes the columns in the order of [`sales_traffic_columns!`].
+    pub(crate) fn write(&self, w: &mut RowWriter<'_>) {
+        w.text(Some(&self.currency))
             .dec(self.ordered_product_sales)
             .dec(self.ordered_product_sales_b2b)
             .int(self.units_ordered)
@@ -157,6 +134,56 @@ impl BulkRow for BusinessMetricRow {
             .dec(self.page_views_percentage)
             .dec(self.buy_box_percentage)
             .dec(self.unit_session_percentage);
+    }
+}
+
+/// A bulk table's columns: the given key and identity columns, then those of
+/// [`SalesTrafficMetrics`].
+macro_rules! sales_traffic_columns {
+    ($($column:expr),* $(,)?) => {
+        &[
+            $($column,)*
+            ("currency", Kind::Text),
+            ("ordered_product_sales", Kind::Numeric),
+            ("ordered_product_sales_b2b", Kind::Numeric),
+            ("units_ordered", Kind::BigInt),
+            ("units_ordered_b2b", Kind::BigInt),
+            ("total_order_items", Kind::BigInt),
+            ("total_order_items_b2b", Kind::BigInt),
+            ("sessions", Kind::BigInt),
+            ("page_views", Kind::BigInt),
+            ("session_percentage", Kind::Numeric),
+            ("page_views_percentage", Kind::Numeric),
+            ("buy_box_percentage", Kind::Numeric),
+            ("unit_session_percentage", Kind::Numeric),
+        ]
+    };
+}
+pub(crate) use sales_traffic_columns;
+
+pub(crate) static BUSINESS: Table = Table {
+    name: "business_metric_snapshots",
+    key: &["store_id", "marketplace_id", "date", "sku"],
+    columns: sales_traffic_columns![
+        ("store_id", Kind::BigInt),
+        ("marketplace_id", Kind::Text),
+        ("date", Kind::Date),
+        ("sku", Kind::Text),
+        ("asin", Kind::Text),
+        ("parent_asin", Kind::Text),
+    ],
+};
+
+impl BulkRow for BusinessMetricRow {
+    const TABLE: &'static Table = &BUSINESS;
+    fn write(&self, w: &mut RowWriter<'_>) {
+        w.int(self.store_id.0)
+            .text(Some(&self.marketplace_id))
+            .date(self.date)
+            .text(Some(&self.sku))
+            .text(self.asin.as_deref())
+            .text(self.parent_asin.as_deref());
+        self.metrics.write(w);
     }
 }
 

@@ -3,7 +3,7 @@
 //! the sync tests and the multi-process tests alike.
 
 use amzsync_amazon_sim::{Simulator, SkuSalesAndTraffic};
-use amzsync_db::{BusinessMetricRow, Db, InventoryRow};
+use amzsync_db::{BusinessMetricRow, Db, InventoryRow, SalesTrafficMetrics};
 use amzsync_domain::StoreId;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -81,30 +81,14 @@ pub fn expected_business(
     let mut rows: Vec<BusinessMetricRow> = truth
         .skus
         .iter()
-        .map(|s| {
-            let sessions = i64::from(s.sessions());
-            let units = i64::from(s.units_ordered);
-            BusinessMetricRow {
-                store_id: store,
-                marketplace_id: marketplace.to_owned(),
-                date: day,
-                sku: s.sku.clone(),
-                asin: Some(s.child_asin.clone()),
-                parent_asin: Some(s.parent_asin.clone()),
-                currency: truth.currency_code.clone(),
-                ordered_product_sales: Decimal::new(s.ordered_product_sales_cents, 2),
-                ordered_product_sales_b2b: None,
-                units_ordered: units,
-                units_ordered_b2b: None,
-                total_order_items: s.total_order_items.into(),
-                total_order_items_b2b: None,
-                sessions,
-                page_views: s.page_views().into(),
-                session_percentage: None,
-                page_views_percentage: None,
-                buy_box_percentage: Some(decimal(s.buy_box_percentage)),
-                unit_session_percentage: Some(unit_session_percentage(s)),
-            }
+        .map(|s| BusinessMetricRow {
+            store_id: store,
+            marketplace_id: marketplace.to_owned(),
+            date: day,
+            sku: s.sku.clone(),
+            asin: Some(s.child_asin.clone()),
+            parent_asin: Some(s.parent_asin.clone()),
+            metrics: expected_metrics(&truth.currency_code, s),
         })
         .collect();
     rows.sort_by(|a, b| a.sku.cmp(&b.sku));
@@ -129,11 +113,7 @@ pub async fn stored_business(
         .into_iter()
         .map(|s| {
             let mut row = s.row;
-            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
-            row.session_percentage = None;
-            row.page_views_percentage = None;
-            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
-            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
+            comparable(&mut row.metrics);
             row
         })
         .collect();
@@ -141,8 +121,42 @@ pub async fn stored_business(
     rows
 }
 
+/// The figures the simulator knows of one item, by SKU or by child ASIN:
+/// all but the two share-of-marketplace percentages, which the report derives.
+pub fn expected_metrics(currency: &str, s: &SkuSalesAndTraffic) -> SalesTrafficMetrics {
+    SalesTrafficMetrics {
+        currency: currency.to_owned(),
+        ordered_product_sales: Decimal::new(s.ordered_product_sales_cents, 2),
+        ordered_product_sales_b2b: None,
+        units_ordered: s.units_ordered.into(),
+        units_ordered_b2b: None,
+        total_order_items: s.total_order_items.into(),
+        total_order_items_b2b: None,
+        sessions: s.sessions().into(),
+        page_views: s.page_views().into(),
+        session_percentage: None,
+        page_views_percentage: None,
+        buy_box_percentage: Some(decimal(s.buy_box_percentage)),
+        unit_session_percentage: Some(unit_session_percentage(s)),
+    }
+}
+
+/// Stored figures in the shape of [`expected_metrics`]: the two
+/// share-of-marketplace percentages (which every stored row must have)
+/// blanked, and decimals normalized (`93.50` = `93.5`).
+pub fn comparable(m: &mut SalesTrafficMetrics) {
+    assert!(
+        m.session_percentage.is_some() && m.page_views_percentage.is_some(),
+        "a stored row has both share-of-marketplace percentages: {m:?}"
+    );
+    m.session_percentage = None;
+    m.page_views_percentage = None;
+    m.buy_box_percentage = m.buy_box_percentage.map(|d| d.normalize());
+    m.unit_session_percentage = m.unit_session_percentage.map(|d| d.normalize());
+}
+
 /// `unitSessionPercentage` as the simulator writes it.
-pub fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
+fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
     let (units, sessions) = (f64::from(s.units_ordered), f64::from(s.sessions()));
     if sessions == 0.0 {
         Decimal::ZERO
@@ -152,7 +166,7 @@ pub fn unit_session_percentage(s: &SkuSalesAndTraffic) -> Decimal {
 }
 
 /// A simulator float as the exact decimal it prints, normalized.
-pub fn decimal(f: f64) -> Decimal {
+fn decimal(f: f64) -> Decimal {
     f.to_string()
         .parse::<Decimal>()
         .expect("a finite number")

@@ -20,7 +20,8 @@
 use std::path::PathBuf;
 
 use amzsync_db::{
-    AdsMetricRow, BusinessMetricRow, Cipher, Db, InventoryRow, NewSyncTask, Snapshots, StoreStatus,
+    AdsMetricRow, BusinessMetricRow, Cipher, Db, InventoryRow, NewSyncTask, SalesTrafficMetrics, Snapshots,
+    StoreStatus,
 };
 use amzsync_domain::{ErrorClass, Marketplace, StoreId, SyncKind, SyncTaskId, Trigger, UserId};
 use amzsync_jobs::{Backend, Queue};
@@ -181,19 +182,21 @@ async fn data(db: &Db, store: StoreId) -> Result<(), Error> {
                 sku: (*sku).to_owned(),
                 asin: None,
                 parent_asin: None,
-                currency: "USD".into(),
-                ordered_product_sales: price * Decimal::from(units),
-                ordered_product_sales_b2b: None,
-                units_ordered: units,
-                units_ordered_b2b: None,
-                total_order_items: units,
-                total_order_items_b2b: None,
-                sessions: units * 9,
-                page_views: units * 12,
-                session_percentage: None,
-                page_views_percentage: None,
-                buy_box_percentage: None,
-                unit_session_percentage: None,
+                metrics: SalesTrafficMetrics {
+                    currency: "USD".into(),
+                    ordered_product_sales: price * Decimal::from(units),
+                    ordered_product_sales_b2b: None,
+                    units_ordered: units,
+                    units_ordered_b2b: None,
+                    total_order_items: units,
+                    total_order_items_b2b: None,
+                    sessions: units * 9,
+                    page_views: units * 12,
+                    session_percentage: None,
+                    page_views_percentage: None,
+                    buy_box_percentage: None,
+                    unit_session_percentage: None,
+                },
             });
             if *base_units > 0 {
                 let spend = Decimal::new(1500 + i64::try_from((back * 37) % 900)?, 2);

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use amzsync_db::{
-    AdsMetricRow, ArchivedTable, AsinTrafficRow, BusinessMetricRow, Db, InventoryRow, LedgerRow, Snapshots,
+    AdsMetricRow, ArchivedTable, AsinTrafficRow, BusinessMetricRow, Db, InventoryRow, LedgerRow,
+    SalesTrafficMetrics, Snapshots,
 };
 use amzsync_domain::{ManualClock, StoreId};
 use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
@@ -57,19 +58,21 @@ fn business(store: StoreId, day: u32, n: i64) -> BusinessMetricRow {
         sku: format!("SKU-{n}"),
         asin: Some(format!("B0{n:08}")),
         parent_asin: None,
-        currency: "USD".into(),
-        ordered_product_sales: Decimal::new(123_456 + n, 2),
-        ordered_product_sales_b2b: Some(Decimal::new(10, 2)),
-        units_ordered: n,
-        units_ordered_b2b: None,
-        total_order_items: n,
-        total_order_items_b2b: Some(1),
-        sessions: 7 * n,
-        page_views: 9 * n,
-        session_percentage: Some(Decimal::new(33_333_333, 6)),
-        page_views_percentage: None,
-        buy_box_percentage: Some(Decimal::from(100)),
-        unit_session_percentage: None,
+        metrics: SalesTrafficMetrics {
+            currency: "USD".into(),
+            ordered_product_sales: Decimal::new(123_456 + n, 2),
+            ordered_product_sales_b2b: Some(Decimal::new(10, 2)),
+            units_ordered: n,
+            units_ordered_b2b: None,
+            total_order_items: n,
+            total_order_items_b2b: Some(1),
+            sessions: 7 * n,
+            page_views: 9 * n,
+            session_percentage: Some(Decimal::new(33_333_333, 6)),
+            page_views_percentage: None,
+            buy_box_percentage: Some(Decimal::from(100)),
+            unit_session_percentage: None,
+        },
     }
 }
 
@@ -342,20 +345,22 @@ fn asin_traffic(store: StoreId, day: u32, n: i64) -> AsinTrafficRow {
         date: date(day),
         child_asin: format!("B0{n:08}"),
         parent_asin: "B0PARENT01".into(),
-        currency: "USD".into(),
-        ordered_product_sales: Decimal::new(1_999 * n, 2),
-        ordered_product_sales_b2b: None,
-        // An ASIN with traffic and no orders: the reason the table exists.
-        units_ordered: n - 1,
-        units_ordered_b2b: Some(0),
-        total_order_items: n - 1,
-        total_order_items_b2b: None,
-        sessions: 11 * n,
-        page_views: 13 * n,
-        session_percentage: Some(Decimal::new(125, 2)),
-        page_views_percentage: Some(Decimal::new(5, 1)),
-        buy_box_percentage: Some(Decimal::new(9_850, 2)),
-        unit_session_percentage: None,
+        metrics: SalesTrafficMetrics {
+            currency: "USD".into(),
+            ordered_product_sales: Decimal::new(1_999 * n, 2),
+            ordered_product_sales_b2b: None,
+            // An ASIN with traffic and no orders: the reason the table exists.
+            units_ordered: n - 1,
+            units_ordered_b2b: Some(0),
+            total_order_items: n - 1,
+            total_order_items_b2b: None,
+            sessions: 11 * n,
+            page_views: 13 * n,
+            session_percentage: Some(Decimal::new(125, 2)),
+            page_views_percentage: Some(Decimal::new(5, 1)),
+            buy_box_percentage: Some(Decimal::new(9_850, 2)),
+            unit_session_percentage: None,
+        },
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots};
+use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, SalesTrafficMetrics, Snapshots};
 use amzsync_domain::{ManualClock, StoreId};
 use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -145,37 +145,32 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
             sku: "MUG-RED-12OZ".into(),
             asin: Some("B07EXAMPL1".into()),
             parent_asin: Some("B07PARENT1".into()),
-            currency: "USD".into(),
-            ordered_product_sales: d("1234567.89"),
-            ordered_product_sales_b2b: Some(d("0.10")),
-            units_ordered: 3,
-            units_ordered_b2b: Some(1),
-            total_order_items: 3,
-            total_order_items_b2b: None,
-            sessions: 120,
-            page_views: 150,
-            session_percentage: Some(d("33.333333")),
-            page_views_percentage: None,
-            buy_box_percentage: Some(d("100")),
-            unit_session_percentage: Some(d("300.0")),
+            metrics: SalesTrafficMetrics {
+                currency: "USD".into(),
+                ordered_product_sales: d("1234567.89"),
+                ordered_product_sales_b2b: Some(d("0.10")),
+                units_ordered: 3,
+                units_ordered_b2b: Some(1),
+                total_order_items: 3,
+                total_order_items_b2b: None,
+                sessions: 120,
+                page_views: 150,
+                session_percentage: Some(d("33.333333")),
+                page_views_percentage: None,
+                buy_box_percentage: Some(d("100")),
+                unit_session_percentage: Some(d("300.0")),
+            },
         },
         BusinessMetricRow {
+            store_id: store,
+            marketplace_id: "ATVPDKIKX0DER".into(),
+            date: day(),
             sku: "TSHIRT-BLK-M".into(),
-            ordered_product_sales: d("0"),
-            ordered_product_sales_b2b: None,
-            units_ordered_b2b: None,
-            session_percentage: None,
-            buy_box_percentage: None,
-            unit_session_percentage: None,
-            ..BusinessMetricRow {
-                store_id: store,
-                marketplace_id: "ATVPDKIKX0DER".into(),
-                date: day(),
-                sku: String::new(),
-                asin: None,
-                parent_asin: None,
+            asin: None,
+            parent_asin: None,
+            metrics: SalesTrafficMetrics {
                 currency: "USD".into(),
-                ordered_product_sales: Decimal::ZERO,
+                ordered_product_sales: d("0"),
                 ordered_product_sales_b2b: None,
                 units_ordered: 0,
                 units_ordered_b2b: None,
@@ -187,7 +182,7 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
                 page_views_percentage: None,
                 buy_box_percentage: None,
                 unit_session_percentage: None,
-            }
+            },
         },
     ];
     let ads = vec![AdsMetricRow {
@@ -220,8 +215,11 @@ async fn decimals_and_optional_values_round_trip_exactly(t: TestDb) {
     // Amounts compare by value: 300.0 and 300 are the same percentage.
     assert_eq!(got.len(), 2);
     assert_eq!(got[0], business[0]);
-    assert_eq!(got[0].ordered_product_sales.to_string(), "1234567.89");
-    assert_eq!(got[0].session_percentage.unwrap().to_string(), "33.333333");
+    assert_eq!(got[0].metrics.ordered_product_sales.to_string(), "1234567.89");
+    assert_eq!(
+        got[0].metrics.session_percentage.unwrap().to_string(),
+        "33.333333"
+    );
     assert_eq!(got[1], business[1]);
     let got_ads: Vec<_> = t
         .snapshots()

@@ -14,9 +14,9 @@
 //! backfill takes about twice as long.
 
 use amzsync_amazon::sp::reports::CreateReportSpecification;
-use amzsync_amazon::sp::sales_traffic::{self, SalesAndTrafficByAsin};
+use amzsync_amazon::sp::sales_traffic::{self, SalesAndTrafficByAsin, SalesByAsin, TrafficByAsin};
 use amzsync_amazon::{DocumentError, Parsed};
-use amzsync_db::{AsinTrafficRow, BusinessMetricRow};
+use amzsync_db::{AsinTrafficRow, BusinessMetricRow, SalesTrafficMetrics};
 use amzsync_domain::StoreId;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 
@@ -134,8 +134,6 @@ fn convert(
         .sku
         .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("item of parent ASIN {} has no sku", item.parent_asin))?;
-    let sales = item.sales_by_asin;
-    let traffic = item.traffic_by_asin;
     Ok(BusinessMetricRow {
         store_id: store,
         marketplace_id: marketplace_id.to_owned(),
@@ -143,19 +141,7 @@ fn convert(
         sku,
         asin: item.child_asin,
         parent_asin: Some(item.parent_asin),
-        currency: sales.ordered_product_sales.currency_code,
-        ordered_product_sales: sales.ordered_product_sales.amount,
-        ordered_product_sales_b2b: sales.ordered_product_sales_b2b.map(|a| a.amount),
-        units_ordered: sales.units_ordered,
-        units_ordered_b2b: sales.units_ordered_b2b,
-        total_order_items: sales.total_order_items,
-        total_order_items_b2b: sales.total_order_items_b2b,
-        sessions: traffic.sessions,
-        page_views: traffic.page_views,
-        session_percentage: traffic.session_percentage,
-        page_views_percentage: traffic.page_views_percentage,
-        buy_box_percentage: traffic.buy_box_percentage,
-        unit_session_percentage: traffic.unit_session_percentage,
+        metrics: metrics(item.sales_by_asin, item.traffic_by_asin),
     })
 }
 
@@ -171,14 +157,19 @@ fn convert_child(
         .child_asin
         .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("item of parent ASIN {} has no child ASIN", item.parent_asin))?;
-    let sales = item.sales_by_asin;
-    let traffic = item.traffic_by_asin;
     Ok(AsinTrafficRow {
         store_id: store,
         marketplace_id: marketplace_id.to_owned(),
         date: day,
         child_asin,
         parent_asin: item.parent_asin,
+        metrics: metrics(item.sales_by_asin, item.traffic_by_asin),
+    })
+}
+
+/// An item's sales and traffic as our columns, the same at both granularities.
+fn metrics(sales: SalesByAsin, traffic: TrafficByAsin) -> SalesTrafficMetrics {
+    SalesTrafficMetrics {
         currency: sales.ordered_product_sales.currency_code,
         ordered_product_sales: sales.ordered_product_sales.amount,
         ordered_product_sales_b2b: sales.ordered_product_sales_b2b.map(|a| a.amount),
@@ -192,7 +183,7 @@ fn convert_child(
         page_views_percentage: traffic.page_views_percentage,
         buy_box_percentage: traffic.buy_box_percentage,
         unit_session_percentage: traffic.unit_session_percentage,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -222,10 +213,10 @@ mod tests {
         assert_eq!(fetched.rows.len(), 1);
         let row = &fetched.rows[0];
         assert_eq!(
-            (row.sku.as_str(), row.date, row.units_ordered),
+            (row.sku.as_str(), row.date, row.metrics.units_ordered),
             ("A", day("2026-03-01"), 2)
         );
-        assert_eq!(row.ordered_product_sales.to_string(), "19.90");
+        assert_eq!(row.metrics.ordered_product_sales.to_string(), "19.90");
         assert_eq!(row.asin.as_deref(), Some("C1"));
         assert_eq!(fetched.skipped, ["item of parent ASIN P2 has no sku"]);
     }
@@ -252,8 +243,8 @@ mod tests {
             (
                 row.child_asin.as_str(),
                 row.parent_asin.as_str(),
-                row.units_ordered,
-                row.sessions
+                row.metrics.units_ordered,
+                row.metrics.sessions
             ),
             ("C1", "P1", 0, 7)
         );

@@ -48,7 +48,7 @@ async fn a_multi_day_business_sync_stores_every_sku_of_every_day_exactly(db: Tes
             );
             browsed_not_bought += asins
                 .iter()
-                .filter(|a| a.units_ordered == 0 && a.sessions > 0)
+                .filter(|a| a.metrics.units_ordered == 0 && a.metrics.sessions > 0)
                 .count();
             total += expected.len() + asins.len();
         }

@@ -12,7 +12,7 @@ use amzsync_db::{
     AsinTrafficRow, BusinessMetricRow, InventoryRow, Stamped,
 };
 use amzsync_domain::SyncWindow;
-use amzsync_test_support::truth::{self, decimal, unit_session_percentage};
+use amzsync_test_support::truth;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -115,19 +115,7 @@ pub fn expected_asins(world: &World, marketplace_id: &str, day: NaiveDate) -> Ve
             date: day,
             child_asin: s.child_asin.clone(),
             parent_asin: s.parent_asin.clone(),
-            currency: currency.clone(),
-            ordered_product_sales: cents(s.ordered_product_sales_cents),
-            ordered_product_sales_b2b: None,
-            units_ordered: s.units_ordered.into(),
-            units_ordered_b2b: None,
-            total_order_items: s.total_order_items.into(),
-            total_order_items_b2b: None,
-            sessions: s.sessions().into(),
-            page_views: s.page_views().into(),
-            session_percentage: None,
-            page_views_percentage: None,
-            buy_box_percentage: Some(decimal(s.buy_box_percentage)),
-            unit_session_percentage: Some(unit_session_percentage(s)),
+            metrics: truth::expected_metrics(&currency, s),
         })
         .collect();
     rows.sort_by(|a, b| a.child_asin.cmp(&b.child_asin));
@@ -145,11 +133,7 @@ pub async fn stored_asins(world: &World, marketplace_id: &str, day: NaiveDate) -
         .into_iter()
         .map(|s| {
             let mut row = s.row;
-            assert!(row.session_percentage.is_some() && row.page_views_percentage.is_some());
-            row.session_percentage = None;
-            row.page_views_percentage = None;
-            row.buy_box_percentage = row.buy_box_percentage.map(|d| d.normalize());
-            row.unit_session_percentage = row.unit_session_percentage.map(|d| d.normalize());
+            truth::comparable(&mut row.metrics);
             row
         })
         .collect()

@@ -152,7 +152,7 @@ pub(crate) async fn page(
         let mut sales = vec![None::<f64>; days.len()];
         for row in &business {
             if let Some(&i) = index.get(&row.row.date) {
-                *sales[i].get_or_insert(0.0) += to_f64(row.row.ordered_product_sales);
+                *sales[i].get_or_insert(0.0) += to_f64(row.row.metrics.ordered_product_sales);
             }
         }
         let mut spend = vec![None::<f64>; days.len()];

@@ -1,6 +1,8 @@
 //! Synced data: inventory on a day, business and ads metrics over a range, JSON or CSV.
 
-use amzsync_db::{AdsMetricRow, ArchivedTable, BusinessMetricRow, InventoryRow, Snapshots};
+use amzsync_db::{
+    AdsMetricRow, ArchivedTable, BusinessMetricRow, InventoryRow, SalesTrafficMetrics, Snapshots,
+};
 use amzsync_domain::StoreId;
 use chrono::NaiveDate;
 use reqwest::Method;
@@ -46,19 +48,21 @@ fn business(store: StoreId, market: &str, date: &str, sku: &str) -> BusinessMetr
         sku: sku.into(),
         asin: None,
         parent_asin: None,
-        currency: "USD".into(),
-        ordered_product_sales: Decimal::new(12345, 2),
-        ordered_product_sales_b2b: None,
-        units_ordered: 5,
-        units_ordered_b2b: None,
-        total_order_items: 4,
-        total_order_items_b2b: None,
-        sessions: 50,
-        page_views: 70,
-        session_percentage: None,
-        page_views_percentage: None,
-        buy_box_percentage: Some(Decimal::new(985, 1)),
-        unit_session_percentage: None,
+        metrics: SalesTrafficMetrics {
+            currency: "USD".into(),
+            ordered_product_sales: Decimal::new(12345, 2),
+            ordered_product_sales_b2b: None,
+            units_ordered: 5,
+            units_ordered_b2b: None,
+            total_order_items: 4,
+            total_order_items_b2b: None,
+            sessions: 50,
+            page_views: 70,
+            session_percentage: None,
+            page_views_percentage: None,
+            buy_box_percentage: Some(Decimal::new(985, 1)),
+            unit_session_percentage: None,
+        },
     }
 }
 
@@ -294,12 +298,12 @@ async fn summary_sums_each_sku_over_the_range_with_ratios_and_weeks_of_cover(db:
     let money = |cents: i64| Decimal::new(cents, 2);
     let sold = |market: &str, date: &str, sku: &str, sales: i64, units: i64, sessions: i64| {
         let mut row = business(store, market, date, sku);
-        row.ordered_product_sales = money(sales);
-        row.units_ordered = units;
-        row.sessions = sessions;
-        row.page_views = sessions + 2;
+        row.metrics.ordered_product_sales = money(sales);
+        row.metrics.units_ordered = units;
+        row.metrics.sessions = sessions;
+        row.metrics.page_views = sessions + 2;
         if market == CA {
-            row.currency = "CAD".into();
+            row.metrics.currency = "CAD".into();
         }
         row
     };

@@ -1,6 +1,6 @@
 //! `/stores/{id}`: charts of the last 30 days and weeks of cover.
 
-use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, Snapshots};
+use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, SalesTrafficMetrics, Snapshots};
 use amzsync_domain::StoreId;
 use chrono::{Days, NaiveDate};
 use reqwest::StatusCode;
@@ -18,19 +18,21 @@ fn sale(store: StoreId, date: NaiveDate, sku: &str, units: i64, sales: Decimal) 
         sku: sku.into(),
         asin: None,
         parent_asin: None,
-        currency: "USD".into(),
-        ordered_product_sales: sales,
-        ordered_product_sales_b2b: None,
-        units_ordered: units,
-        units_ordered_b2b: None,
-        total_order_items: units,
-        total_order_items_b2b: None,
-        sessions: 0,
-        page_views: 0,
-        session_percentage: None,
-        page_views_percentage: None,
-        buy_box_percentage: None,
-        unit_session_percentage: None,
+        metrics: SalesTrafficMetrics {
+            currency: "USD".into(),
+            ordered_product_sales: sales,
+            ordered_product_sales_b2b: None,
+            units_ordered: units,
+            units_ordered_b2b: None,
+            total_order_items: units,
+            total_order_items_b2b: None,
+            sessions: 0,
+            page_views: 0,
+            session_percentage: None,
+            page_views_percentage: None,
+            buy_box_percentage: None,
+            unit_session_percentage: None,
+        },
     }
 }
 
