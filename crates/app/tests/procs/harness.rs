@@ -442,6 +442,26 @@ impl Proc {
         let _ = self.child.wait();
     }
 
+    /// Freezes the process (SIGSTOP) until [`Proc::resume`]: it keeps what
+    /// it fetched and claimed but does nothing, like a stalled machine.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused process go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill {signal} {} failed: {status}", self.name);
+    }
+
     /// The exit status if the process has stopped on its own.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().expect("checking a child process")
@@ -454,11 +474,7 @@ impl Proc {
 
     /// Lines of the process's log containing `needle`.
     pub fn log_lines_with(&self, needle: &str) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .count()
+        lines_with(&self.log, needle)
     }
 
     /// Fails the test if the process has stopped, with its log.
@@ -475,6 +491,15 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.kill_and_reap();
     }
+}
+
+/// Lines of the log at `path` containing `needle` (none while it is missing).
+pub fn lines_with(path: &std::path::Path, needle: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .count()
 }
 
 /// Polls `check` until it yields a value, failing the test after `deadline`;

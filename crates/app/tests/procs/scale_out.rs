@@ -7,7 +7,7 @@ use std::time::Duration;
 use amzsync_amazon_sim::Operation;
 use amzsync_domain::{SyncKind, Trigger};
 
-use crate::harness::{Deployment, QueueOn, Role, Setup, wait_until};
+use crate::harness::{Deployment, QueueOn, Role, Setup, lines_with, wait_until};
 use crate::truth::{Checked, check};
 
 const STORES: u32 = 20;
@@ -23,25 +23,37 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
     })
     .await;
 
-    // Both workers are up before there is work: otherwise the first one to
-    // start can finish every small task before the second polls at all.
-    // A worker prints its metrics address once it is built and about to run.
-    let ready = "amzsync: metrics at";
-    let mut procs = vec![
-        dep.spawn_with(Role::Worker, &[("AMZSYNC_METRICS_LISTEN", "127.0.0.1:0")]),
-        dep.spawn_with(Role::Worker, &[("AMZSYNC_METRICS_LISTEN", "127.0.0.1:0")]),
-    ];
-    wait_until(
-        "both workers start",
-        Duration::from_secs(60),
-        &mut procs,
-        || async { (dep.log_lines_with(ready).len() >= 2).then_some(()) },
-    )
-    .await;
+    // Each worker must take part, whatever the timing: a worker that polls
+    // just after the other could otherwise find every small task taken. The
+    // first worker starts the work alone, is frozen once it has begun a
+    // task, and the second then starts the rest while the first holds what
+    // it claimed; from then on both run.
+    let started = "sync planned";
+    let mut procs = vec![dep.spawn(Role::Worker)];
     // Both schedulers catch up the latest daily tick of each kind on start,
     // for every store: the same ticks twice, which must be enqueued once.
     procs.push(dep.spawn(Role::Scheduler));
     procs.push(dep.spawn(Role::Scheduler));
+    let first_log = procs[0].log_path();
+    wait_until(
+        "the first worker starts a task",
+        Duration::from_secs(60),
+        &mut procs,
+        || async { (lines_with(&first_log, started) > 0).then_some(()) },
+    )
+    .await;
+    procs[0].pause();
+    let second = dep.spawn(Role::Worker);
+    let second_log = second.log_path();
+    procs.push(second);
+    wait_until(
+        "the second worker starts a task",
+        Duration::from_secs(60),
+        &mut procs,
+        || async { (lines_with(&second_log, started) > 0).then_some(()) },
+    )
+    .await;
+    procs[0].resume();
     let expected = 2 * STORES as usize; // inventory and business; no Ads authorization
     let tasks = wait_until(
         "every store's scheduled syncs finish",
@@ -53,15 +65,15 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
         },
     )
     .await;
-    let finished_by: Vec<usize> = procs
+    let started_by: Vec<usize> = procs
         .iter()
         .filter(|p| p.role == Role::Worker)
-        .map(|p| p.log_lines_with("sync succeeded"))
+        .map(|p| p.log_lines_with(started))
         .collect();
     drop(procs);
     assert!(
-        finished_by.iter().all(|&n| n > 0),
-        "both workers finished tasks: {finished_by:?}"
+        started_by.iter().all(|&n| n > 0),
+        "both workers started tasks: {started_by:?}"
     );
 
     let mut per_store_kind: BTreeMap<(i64, SyncKind), usize> = BTreeMap::new();
@@ -108,7 +120,7 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
         dep.violations()
     );
     eprintln!(
-        "scale-out: {} stores, {} tasks (finished per worker: {finished_by:?}), {} rows checked, {} mismatches",
+        "scale-out: {} stores, {} tasks (started per worker: {started_by:?}), {} rows checked, {} mismatches",
         STORES,
         tasks.len(),
         checked.rows,
