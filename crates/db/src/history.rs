@@ -7,9 +7,12 @@ use amzsync_domain::StoreId;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::ads::{AD_GROUPS, CAMPAIGNS, SEARCH_TERMS, TARGETING};
 use crate::bulk::{self, BulkRow, Kind, RowWriter, Table};
 use crate::db::{on_pool, on_tx};
-use crate::snapshots::{SalesTrafficMetrics, Stamped, sales_traffic_columns, with_archive};
+use crate::snapshots::{
+    ADS, BUSINESS, INVENTORY, SalesTrafficMetrics, Stamped, sales_traffic_columns, with_archive,
+};
 use crate::{Result, Snapshots, Tx};
 
 /// One child ASIN's Sales & Traffic in one marketplace on one day,
@@ -169,9 +172,9 @@ pub enum DayTable {
 impl DayTable {
     fn name(self) -> &'static str {
         match self {
-            DayTable::Inventory => "inventory_snapshots",
-            DayTable::Business => "business_metric_snapshots",
-            DayTable::AsinTraffic => "asin_traffic_snapshots",
+            DayTable::Inventory => INVENTORY.name,
+            DayTable::Business => BUSINESS.name,
+            DayTable::AsinTraffic => ASIN_TRAFFIC.name,
         }
     }
 }
@@ -191,11 +194,11 @@ pub enum AdsTable {
 impl AdsTable {
     fn name(self) -> &'static str {
         match self {
-            AdsTable::Products => "ads_metric_snapshots",
-            AdsTable::Campaigns => "ads_campaign_metrics",
-            AdsTable::AdGroups => "ads_ad_group_metrics",
-            AdsTable::Targeting => "ads_targeting_metrics",
-            AdsTable::SearchTerms => "ads_search_term_metrics",
+            AdsTable::Products => ADS.name,
+            AdsTable::Campaigns => CAMPAIGNS.name,
+            AdsTable::AdGroups => AD_GROUPS.name,
+            AdsTable::Targeting => TARGETING.name,
+            AdsTable::SearchTerms => SEARCH_TERMS.name,
         }
     }
 }
@@ -227,24 +230,15 @@ impl Snapshots<'_> {
             "DELETE FROM {} WHERE store_id = $1 AND {column} = $2 AND date BETWEEN $3 AND $4",
             table.name()
         );
-        match table {
-            AdsTable::Products => on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(range.store.0)
-                .bind(&range.marketplace_id)
-                .bind(range.start)
-                .bind(range.end)
-                .execute(&mut *c)
-                .await
-                .map(drop))?,
-            _ => on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(range.store.0)
-                .bind(range.profile_id)
-                .bind(range.start)
-                .bind(range.end)
-                .execute(&mut *c)
-                .await
-                .map(drop))?,
-        }
+        on_tx!(tx, c => {
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(range.store.0);
+            let query = if table == AdsTable::Products {
+                query.bind(&range.marketplace_id)
+            } else {
+                query.bind(range.profile_id)
+            };
+            query.bind(range.start).bind(range.end).execute(&mut *c).await.map(drop)
+        })?;
         Ok(())
     }
 

@@ -81,9 +81,21 @@ const COLUMNS: &str = "t.id, t.store_id, t.sync_type, t.status, t.start_time, t.
     t.lease_owner, t.lease_expires_at, t.checkpoint, t.progress_done, t.progress_total,
     t.progress_message, t.updated_at";
 
-/// [`COLUMNS`] without the table alias, for `RETURNING` (SQLite refuses a
-/// qualified name there).
-static RETURNED_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| COLUMNS.replace("t.", ""));
+/// A claim that returns the claimed row: one round trip per delivery, and
+/// nothing can change the row in between. Built once, with [`COLUMNS`]
+/// unqualified (SQLite refuses a qualified name in `RETURNING`).
+static CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE sync_tasks SET status = 'running', attempt = attempt + 1,
+            start_time = COALESCE(start_time, $1), lease_owner = $2, lease_expires_at = $3,
+            next_attempt_at = NULL, updated_at = $1
+         WHERE id = $4
+            AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
+              OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))
+         RETURNING {}",
+        COLUMNS.replace("t.", "")
+    )
+});
 
 impl TryFrom<TaskRow> for SyncTask {
     type Error = Error;
@@ -534,19 +546,7 @@ impl SyncTasks<'_> {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<SyncTask>> {
         let now = self.0.now();
-        // The claimed row comes back with the claim: one round trip per
-        // delivery, and nothing can change it in between.
-        let sql = format!(
-            "UPDATE sync_tasks SET status = 'running', attempt = attempt + 1,
-                start_time = COALESCE(start_time, $1), lease_owner = $2, lease_expires_at = $3,
-                next_attempt_at = NULL, updated_at = $1
-             WHERE id = $4
-                AND ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1))
-                  OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1)))
-             RETURNING {}",
-            *RETURNED_COLUMNS
-        );
-        let row = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(sql))
+        let row = on_pool!(self.0, p => sqlx::query_as::<_, TaskRow>(sqlx::AssertSqlSafe(CLAIM.as_str()))
             .bind(now)
             .bind(owner)
             .bind(lease_until)

@@ -2,15 +2,18 @@
 //! with the queue, usage plans and access tokens on Redis, over many stores.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
 use amzsync_amazon_sim::Operation;
 use amzsync_domain::{SyncKind, Trigger};
 
-use crate::harness::{Deployment, QueueOn, Role, Setup, lines_with, wait_until};
+use crate::harness::{Deployment, Proc, QueueOn, Role, Setup, lines_with, wait_until};
 use crate::truth::{Checked, check};
 
 const STORES: u32 = 20;
+/// What a worker logs when it begins a task.
+const STARTED: &str = "sync planned";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_limits() {
@@ -28,31 +31,18 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
     // first worker starts the work alone, is frozen once it has begun a
     // task, and the second then starts the rest while the first holds what
     // it claimed; from then on both run.
-    let started = "sync planned";
     let mut procs = vec![dep.spawn(Role::Worker)];
     // Both schedulers catch up the latest daily tick of each kind on start,
     // for every store: the same ticks twice, which must be enqueued once.
     procs.push(dep.spawn(Role::Scheduler));
     procs.push(dep.spawn(Role::Scheduler));
     let first_log = procs[0].log_path();
-    wait_until(
-        "the first worker starts a task",
-        Duration::from_secs(60),
-        &mut procs,
-        || async { (lines_with(&first_log, started) > 0).then_some(()) },
-    )
-    .await;
+    until_started("the first worker starts a task", &first_log, &mut procs).await;
     procs[0].pause();
     let second = dep.spawn(Role::Worker);
     let second_log = second.log_path();
     procs.push(second);
-    wait_until(
-        "the second worker starts a task",
-        Duration::from_secs(60),
-        &mut procs,
-        || async { (lines_with(&second_log, started) > 0).then_some(()) },
-    )
-    .await;
+    until_started("the second worker starts a task", &second_log, &mut procs).await;
     procs[0].resume();
     let expected = 2 * STORES as usize; // inventory and business; no Ads authorization
     let tasks = wait_until(
@@ -68,7 +58,7 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
     let started_by: Vec<usize> = procs
         .iter()
         .filter(|p| p.role == Role::Worker)
-        .map(|p| p.log_lines_with(started))
+        .map(|p| p.log_lines_with(STARTED))
         .collect();
     drop(procs);
     assert!(
@@ -126,4 +116,12 @@ async fn two_workers_and_two_schedulers_sync_every_store_once_within_amazons_lim
         checked.rows,
         checked.mismatches
     );
+}
+
+/// Waits until the process logging to `log` has begun a task.
+async fn until_started(what: &str, log: &Path, procs: &mut [Proc]) {
+    wait_until(what, Duration::from_secs(60), procs, || async {
+        (lines_with(log, STARTED) > 0).then_some(())
+    })
+    .await;
 }
