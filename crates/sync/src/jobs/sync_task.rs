@@ -12,8 +12,10 @@
 //!    earlier tasks ([`plan::Synced`]);
 //! 2. **requests** every report not requested yet (reusing a matching recent
 //!    report, or the report an Ads 425 names, so a crash between the request
-//!    and the checkpoint costs no second report), checkpointing each report
-//!    id at once;
+//!    and the checkpoint costs no second report); the checkpoint is written
+//!    before each SP-API request (which marks the report as possibly sent)
+//!    and once after the last, so each write also carries the ids obtained
+//!    since the one before ([`Run::flush`]);
 //! 3. **polls** every requested report: not ready → later; done → download,
 //!    parse and convert its rows, then upsert them **and** checkpoint the
 //!    unit done in one transaction, which for the task's last unit also
@@ -88,6 +90,7 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         owner,
         progressed: false,
         succeeded: false,
+        unsaved: false,
     };
     async move {
         let result = run.advance().await;
@@ -181,6 +184,9 @@ struct Run<'a> {
     progressed: bool,
     /// Whether this delivery committed the task's success.
     succeeded: bool,
+    /// Whether the checkpoint in hand has changes not written yet (a plan, a
+    /// report id): written by the next [`Run::save`] or [`Run::flush`].
+    unsaved: bool,
 }
 
 impl Run<'_> {
@@ -292,6 +298,7 @@ impl Run<'_> {
         mut checkpoint: Checkpoint,
     ) -> Result<Step, Failure> {
         let mut throttled = None;
+        let mut failed = None;
         for i in 0..checkpoint.units.len() {
             let unit = &checkpoint.units[i];
             let unrequested = match source {
@@ -300,13 +307,23 @@ impl Run<'_> {
             };
             if unrequested {
                 match self.request(source, &mut checkpoint, i).await {
+                    Ok(()) => {}
                     Err(f) if f.class == ErrorClass::Throttled => {
                         throttled = Some(f);
                         break;
                     }
-                    other => other?,
+                    Err(f) => {
+                        failed = Some(f);
+                        break;
+                    }
                 }
             }
+        }
+        // The ids requested above are on record before Amazon is called
+        // again, and whatever ends this delivery.
+        self.flush(&checkpoint).await?;
+        if let Some(f) = failed {
+            return Err(f);
         }
         let mut waiting = false;
         for i in 0..checkpoint.units.len() {
@@ -372,9 +389,11 @@ impl Run<'_> {
             .map_err(|e| Failure::db("reading what earlier syncs fetched", &e))
     }
 
-    /// Records the first delivery's plan.
-    async fn planned(&self, store: &Store, checkpoint: &Checkpoint) -> Result<(), Failure> {
-        self.save(checkpoint).await?;
+    /// Takes the first delivery's plan; it is written with the first
+    /// request's checkpoint (a crash before then plans again, as a first
+    /// delivery).
+    async fn planned(&mut self, store: &Store, checkpoint: &Checkpoint) -> Result<(), Failure> {
+        self.unsaved = true;
         // Best effort: the dashboard's store status, not the task's truth.
         if let Err(e) = self
             .engine
@@ -437,11 +456,10 @@ impl Run<'_> {
                             &sp::specification(kind, &unit),
                         )
                         .await?;
+                    // Written before the child-ASIN report is requested.
                     checkpoint.units[i].report_id = Some(id);
                     self.progressed = true;
-                    if child.is_some() {
-                        self.save(checkpoint).await?;
-                    }
+                    self.unsaved = true;
                 }
                 if let Some(child) = child.filter(|_| unit.child_report_id.is_none()) {
                     let id = self
@@ -451,6 +469,10 @@ impl Run<'_> {
                     self.progressed = true;
                 }
             }
+            // No write before an Ads request: one that reached Amazon
+            // without its id written is answered 425 with that id when
+            // asked again (while the report is being made), so the ids of a
+            // task's Ads requests are written once, after the last.
             Source::Ads(api) => {
                 let (profile, report, end) = ads_unit(checkpoint, i)?;
                 let id = ads::request(api, &profile, report, unit.date, end)
@@ -463,7 +485,8 @@ impl Run<'_> {
             }
         }
         checkpoint.units[i].state = UnitState::Requested;
-        self.save(checkpoint).await
+        self.unsaved = true;
+        Ok(())
     }
 
     /// Requests one SP-API report of unit `i` (its main or child-ASIN one).
@@ -486,6 +509,8 @@ impl Run<'_> {
         if !sent_before {
             *which.sent_mut(&mut checkpoint.units[i]) = true;
             self.save(checkpoint).await?;
+        } else {
+            self.flush(checkpoint).await?;
         }
         let look = sent_before || self.task.sync_type == SyncKind::Inventory;
         let reuse = look.then_some(self.engine.inner.settings.report_reuse_within);
@@ -591,7 +616,7 @@ impl Run<'_> {
     /// report of the unit when it is not known which): the other report of
     /// a business unit is still good and is polled again as it is.
     async fn replan(
-        &self,
+        &mut self,
         checkpoint: &mut Checkpoint,
         i: usize,
         failed: Option<&str>,
@@ -650,6 +675,7 @@ impl Run<'_> {
             .map_err(|e| Failure::db("recording success", &e))?;
         }
         tx.commit().await.map_err(storing)?;
+        self.unsaved = false;
         if complete {
             self.succeeded = true;
             tracing::info!(rows = checkpoint.rows(), failed = checkpoint.failed(), %summary, "sync succeeded");
@@ -660,7 +686,7 @@ impl Run<'_> {
 
     /// Records the checkpoint and progress (units finished of all) when no
     /// rows go with them (a report requested, or planned again).
-    async fn save(&self, checkpoint: &Checkpoint) -> Result<(), Failure> {
+    async fn save(&mut self, checkpoint: &Checkpoint) -> Result<(), Failure> {
         let (done, total) = progress(checkpoint);
         self.engine
             .inner
@@ -675,7 +701,17 @@ impl Run<'_> {
                 &checkpoint.to_json(),
             )
             .await
-            .map_err(|e| Failure::db("recording progress", &e))
+            .map_err(|e| Failure::db("recording progress", &e))?;
+        self.unsaved = false;
+        Ok(())
+    }
+
+    /// Writes the checkpoint if it has changes not written yet.
+    async fn flush(&mut self, checkpoint: &Checkpoint) -> Result<(), Failure> {
+        if self.unsaved {
+            self.save(checkpoint).await?;
+        }
+        Ok(())
     }
 
     /// This delivery's hold on the task, renewed to a full lease from now by
