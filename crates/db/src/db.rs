@@ -109,6 +109,7 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| Box::pin(crate::nodelay::set(conn)))
             .connect_with(options)
             .await?;
         Ok(Self::from_pool(Pool::Postgres(pool), cipher))

@@ -8,6 +8,7 @@ mod decimal;
 mod error;
 mod freshness;
 mod history;
+mod nodelay;
 mod secrets;
 mod snapshots;
 mod stores;

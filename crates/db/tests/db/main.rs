@@ -3,6 +3,7 @@
 mod ads;
 mod archive;
 mod bulk;
+mod connections;
 mod schema;
 mod secrets;
 mod stores;
