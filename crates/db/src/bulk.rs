@@ -1,8 +1,11 @@
 //! Set-based upsert of snapshot rows, the ingest hot path. Rows are turned into
 //! columns, then written with one statement per chunk:
-//! - PostgreSQL: `INSERT … SELECT FROM UNNEST($1::bigint[], …) ON CONFLICT … DO
-//!   UPDATE`: one typed array per column, so the statement text and its plan are
-//!   the same whatever the chunk size, and no bind-parameter limit applies;
+//! - PostgreSQL: a binary `COPY` first, which costs the server about a third
+//!   less CPU per row than any `INSERT` (it fills pages in bulk), and for a
+//!   chunk that turns out to conflict `INSERT … SELECT FROM UNNEST($1::bigint[],
+//!   …) ON CONFLICT … DO UPDATE`: one typed array per column, so the statement
+//!   text and its plan are the same whatever the chunk size, and no
+//!   bind-parameter limit applies;
 //! - SQLite: a prepared multi-row `VALUES` statement per chunk size, inside one
 //!   transaction (SQLite caps a statement at 32 766 parameters).
 //!
@@ -12,8 +15,12 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::PgArgumentBuffer;
+use sqlx::{Encode, PgConnection, Postgres};
 
 use crate::db::{Tx, TxInner};
 use crate::{Dec, Result};
@@ -142,18 +149,20 @@ pub(crate) async fn upsert<R: BulkRow>(tx: &mut Tx, rows: &[R]) -> Result<u64> {
     let now = tx.now;
     match &mut tx.inner {
         TxInner::Postgres(conn) => {
-            let insert = statement(table, "pg-insert", || pg_insert_sql(table));
+            let copy = statement(table, "pg-copy", || pg_copy_sql(table));
             let upsert = statement(table, "pg", || pg_upsert_sql(table));
             for chunk in rows.chunks(PG_CHUNK) {
                 let cols = to_columns(chunk);
-                // Optimistic plain INSERT first: ON CONFLICT's speculative
-                // insertion costs the server about 1.4x the CPU per row, and
-                // the first load of a day (a new snapshot, a backfill) has no
-                // conflicts. A batch that does conflict fails at its first
-                // existing key, is rolled back to the savepoint and upserted;
-                // a full re-sync fails at its first row, so it loses little.
+                // Optimistic plain COPY first: ON CONFLICT's speculative
+                // insertion costs the server about 1.4x the CPU per row of a
+                // plain INSERT, which costs more than COPY, and the first load
+                // of a day (a new snapshot, a backfill, a day re-pulled after
+                // its rows were cleared) has no conflicts. A batch that does
+                // conflict fails at its first existing key, is rolled back to
+                // the savepoint and upserted; a full re-sync fails at once, so
+                // it loses little.
                 sqlx::query("SAVEPOINT bulk_insert").execute(&mut **conn).await?;
-                let inserted = pg_bind(insert, &cols, now).execute(&mut **conn).await;
+                let inserted = pg_copy(conn, copy, &cols, chunk.len(), now).await;
                 match inserted {
                     Ok(_) => {
                         sqlx::query("RELEASE SAVEPOINT bulk_insert")
@@ -255,6 +264,65 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
     )
 }
 
+/// Writes `cols` (`rows` rows) with `sql`, a binary `COPY … FROM STDIN`.
+async fn pg_copy(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    cols: &Columns,
+    rows: usize,
+    now: DateTime<Utc>,
+) -> std::result::Result<(), sqlx::Error> {
+    let data = copy_data(cols, rows, now).map_err(sqlx::Error::Encode)?;
+    let mut copy = conn.copy_in_raw(sql).await?;
+    copy.send(data).await?;
+    // A conflict (or any error) comes back here, after the server has read
+    // the whole stream; the connection is ready for the rollback.
+    copy.finish().await?;
+    Ok(())
+}
+
+/// `cols` in PostgreSQL's binary `COPY` format: a header, then per row the
+/// number of fields and each field as its length (-1 for NULL) and its
+/// binary value, as the server's `*_recv` functions read them, then a
+/// trailer. Values are encoded by the same sqlx encoders as bound parameters.
+fn copy_data(cols: &Columns, rows: usize, now: DateTime<Utc>) -> std::result::Result<Vec<u8>, BoxDynError> {
+    let fields = i16::try_from(cols.values.len() + 2)?.to_be_bytes();
+    let mut buf = PgArgumentBuffer::default();
+    buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    // Flags, then the length of the header extension: none.
+    buf.extend_from_slice(&[0; 8]);
+    for i in 0..rows {
+        buf.extend_from_slice(&fields);
+        for values in &cols.values {
+            match values {
+                Values::BigInt(v) => copy_field(&mut buf, &v[i])?,
+                Values::Text(v) => copy_field(&mut buf, &v[i])?,
+                Values::Date(v) => copy_field(&mut buf, &v[i])?,
+                Values::Numeric(v) => copy_field(&mut buf, &v[i])?,
+            }
+        }
+        // created_at, updated_at
+        copy_field(&mut buf, &now)?;
+        copy_field(&mut buf, &now)?;
+    }
+    buf.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(std::mem::take(&mut *buf))
+}
+
+fn copy_field<'q, T: Encode<'q, Postgres>>(
+    buf: &mut PgArgumentBuffer,
+    value: &T,
+) -> std::result::Result<(), BoxDynError> {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; 4]);
+    let len = match value.encode_by_ref(buf)? {
+        IsNull::Yes => -1,
+        IsNull::No => i32::try_from(buf.len() - start - 4)?,
+    };
+    buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
 /// Binds one array per column, then the timestamp.
 fn pg_bind<'q>(
     sql: &'static str,
@@ -273,22 +341,12 @@ fn pg_bind<'q>(
     q.bind(now)
 }
 
-/// The same statement as [`pg_upsert_sql`] without `ON CONFLICT`.
-fn pg_insert_sql(table: &Table) -> String {
-    let n = table.columns.len();
-    let arrays: Vec<String> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, k))| format!("${}::{}", i + 1, k.pg_array()))
-        .collect();
+/// The plain load of [`pg_copy`]: the columns in the order rows write them.
+fn pg_copy_sql(table: &Table) -> String {
     format!(
-        "INSERT INTO {t} ({cols}, created_at, updated_at)
-         SELECT u.*, ${now}::timestamptz, ${now}::timestamptz FROM UNNEST({arrays}) AS u",
+        "COPY {t} ({cols}, created_at, updated_at) FROM STDIN (FORMAT binary)",
         t = table.name,
         cols = column_list(table),
-        now = n + 1,
-        arrays = arrays.join(", "),
     )
 }
 
