@@ -1,9 +1,10 @@
 //! Bulk upsert throughput of `Snapshots::upsert_inventory` against each
 //! engine's floor, in one run:
 //!
-//! - PostgreSQL: `COPY` into the empty table (the floor), then the API into the
-//!   empty table (phase A, inserts), then the same rows again (phase B, a full
-//!   re-sync where every row conflicts);
+//! - PostgreSQL: a text `COPY` into the empty table (the floor the targets
+//!   were set against; the API itself loads by binary `COPY` now, so phase A
+//!   can pass it), then the API into the empty table (phase A, inserts), then
+//!   the same rows again (phase B, a full re-sync where every row conflicts);
 //! - SQLite: the plainest fast `INSERT` into the empty table (the floor), then
 //!   phases A and B through the API.
 //!
@@ -545,8 +546,9 @@ async fn postgres_phases(cfg: &Config, url: &str) -> Res<Vec<Phase>> {
     .await?;
     let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&pool).await?;
     let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
-    // The transport matters: over TCP, sqlx 0.9.0 leaves Nagle's algorithm on,
-    // and each statement's last partial packet can wait for a delayed ACK.
+    // The transport matters: over TCP a statement's last partial packet waits
+    // for a delayed ACK unless TCP_NODELAY is set, which sqlx 0.9.0 leaves to
+    // us (amzsync-db's nodelay.rs, which covers the floor's pool too).
     let transport = match options.get_socket() {
         Some(dir) => format!("Unix socket in {}", dir.display()),
         None => format!("TCP {}:{}", options.get_host(), options.get_port()),

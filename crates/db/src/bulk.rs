@@ -265,6 +265,11 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
 }
 
 /// Writes `cols` (`rows` rows) with `sql`, a binary `COPY … FROM STDIN`.
+///
+/// Not cancellation-safe: a future dropped between `copy_in_raw` and
+/// `finish` leaves the connection expecting the end of the `COPY` (sqlx
+/// queues a `CopyFail` but does not read the answer). Nothing cancels a
+/// delivery's upsert; the queue lets a running job finish.
 async fn pg_copy(
     conn: &mut PgConnection,
     sql: &'static str,
@@ -275,8 +280,9 @@ async fn pg_copy(
     let data = copy_data(cols, rows, now).map_err(sqlx::Error::Encode)?;
     let mut copy = conn.copy_in_raw(sql).await?;
     copy.send(data).await?;
-    // A conflict (or any error) comes back here, after the server has read
-    // the whole stream; the connection is ready for the rollback.
+    // `send` only writes: the server stops at a conflicting row and skips
+    // the rest of the stream, and its error is read here, after which the
+    // connection is ready for the rollback to the savepoint.
     copy.finish().await?;
     Ok(())
 }
@@ -327,7 +333,7 @@ fn copy_field<'q, T: Encode<'q, Postgres>>(
 fn pg_bind<'q>(
     sql: &'static str,
     cols: &'q Columns,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for values in &cols.values {
@@ -387,7 +393,8 @@ fn sqlite_upsert_sql(table: &Table, rows: usize) -> String {
 }
 
 /// Statement texts are built once per table (and chunk size) and kept for the
-/// life of the process, so sqlx's per-connection statement cache hits.
+/// life of the process, so sqlx's per-connection statement cache hits (a
+/// `COPY` goes by the simple protocol, unprepared: its text is just kept).
 fn statement(table: &'static Table, engine: &'static str, build: impl FnOnce() -> String) -> &'static str {
     static CACHE: OnceLock<Mutex<HashMap<(&'static str, &'static str), &'static str>>> = OnceLock::new();
     let mut cache = CACHE
@@ -419,6 +426,44 @@ mod tests {
         key: &["a", "b"],
         columns: &[("a", Kind::BigInt), ("b", Kind::Text), ("c", Kind::Numeric)],
     };
+
+    #[test]
+    fn copy_data_frames_each_row_and_marks_nulls() {
+        let cols = Columns {
+            values: vec![
+                Values::BigInt(vec![Some(7), None]),
+                Values::Text(vec![Some("ab".into()), None]),
+                Values::Numeric(vec![Some(Dec(Decimal::new(125, 2))), None]),
+            ],
+        };
+        let now = DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01"); // PostgreSQL's epoch
+        let data = copy_data(&cols, 2, now).unwrap();
+
+        let mut expected: Vec<u8> = b"PGCOPY\n\xff\r\n\0".to_vec();
+        expected.extend([0; 8]); // flags, header extension length
+        // created_at and updated_at: 8 bytes each, 0 µs after the epoch.
+        let timestamps = [8i32.to_be_bytes(), [0; 4], [0; 4]].concat().repeat(2);
+        // Row 1: 5 fields (3 columns, created_at, updated_at).
+        expected.extend(5i16.to_be_bytes());
+        expected.extend(8i32.to_be_bytes());
+        expected.extend(7i64.to_be_bytes());
+        expected.extend(2i32.to_be_bytes());
+        expected.extend(b"ab");
+        let numeric_len = i32::from_be_bytes(data[expected.len()..expected.len() + 4].try_into().unwrap());
+        expected.extend(numeric_len.to_be_bytes());
+        let mut numeric = PgArgumentBuffer::default();
+        let _ = Encode::<Postgres>::encode_by_ref(&Dec(Decimal::new(125, 2)), &mut numeric).unwrap();
+        expected.extend(numeric.iter());
+        expected.extend(&timestamps);
+        // Row 2: every column NULL (length -1, no bytes), then the timestamps.
+        expected.extend(5i16.to_be_bytes());
+        for _ in 0..3 {
+            expected.extend((-1i32).to_be_bytes());
+        }
+        expected.extend(&timestamps);
+        expected.extend((-1i16).to_be_bytes()); // trailer
+        assert_eq!(data, expected);
+    }
 
     #[test]
     fn postgres_statement_unnests_one_array_per_column() {

@@ -106,12 +106,20 @@ impl Db {
     /// Connects to the PostgreSQL database at `url`.
     pub async fn connect_postgres(url: &str, max_connections: u32, cipher: Cipher) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)?;
-        let pool = PgPoolOptions::new()
+        let mut pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _| Box::pin(crate::nodelay::set(conn)))
-            .connect_with(options)
-            .await?;
+            .acquire_timeout(Duration::from_secs(30));
+        if options.get_socket().is_none() {
+            // Over TCP, sqlx 0.9.0 leaves Nagle's algorithm on (nodelay.rs).
+            let port = options.get_port();
+            pool = pool.after_connect(move |_, _| {
+                Box::pin(async move {
+                    crate::nodelay::set(port);
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await?;
         Ok(Self::from_pool(Pool::Postgres(pool), cipher))
     }
 

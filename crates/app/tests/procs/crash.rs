@@ -7,9 +7,10 @@ use std::time::Duration;
 use amzsync_amazon_sim::{FaultRates, Faults, Operation};
 use amzsync_db::Scope;
 use amzsync_domain::{SyncKind, SyncWindow, TaskStatus, Trigger};
+use amzsync_sync::plan;
 use chrono::Days;
 
-use crate::harness::{Deployment, Role, Setup, wait_until};
+use crate::harness::{Deployment, Role, Setup, US, wait_until};
 use crate::truth::check;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,7 +33,9 @@ async fn a_worker_killed_mid_ingest_loses_nothing_and_its_reports_are_not_reques
         },
     ));
     let engine = dep.engine().await;
-    let yesterday = dep.sim.now().date_naive() - Days::new(1);
+    // Yesterday where the store's primary marketplace is, as the engine
+    // reckons it: for hours after midnight UTC, the US is still a day behind.
+    let yesterday = plan::today_in(US, dep.sim.now()) - Days::new(1);
     let window = SyncWindow::new(yesterday - Days::new(1), yesterday).expect("an ordered window");
     let task = engine
         .trigger(

@@ -34,7 +34,7 @@
 mod ads;
 mod sp;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use amzsync_amazon::ads::{Ads, AdsAccount};
 use amzsync_amazon::sp::reports::{CreateReportSpecification, Reports};
@@ -91,6 +91,7 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         progressed: false,
         succeeded: false,
         unsaved: false,
+        last_write: Instant::now(),
     };
     async move {
         let result = run.advance().await;
@@ -185,8 +186,12 @@ struct Run<'a> {
     /// Whether this delivery committed the task's success.
     succeeded: bool,
     /// Whether the checkpoint in hand has changes not written yet (a plan, a
-    /// report id): written by the next [`Run::save`] or [`Run::flush`].
+    /// report id): written by the next [`Run::save`], [`Run::flush`] or
+    /// [`Run::commit`].
     unsaved: bool,
+    /// When this delivery last wrote the task (its claim, at first); every
+    /// write renews the lease, which is real time.
+    last_write: Instant,
 }
 
 impl Run<'_> {
@@ -320,11 +325,18 @@ impl Run<'_> {
             }
         }
         // The ids requested above are on record before Amazon is called
-        // again, and whatever ends this delivery.
-        self.flush(&checkpoint).await?;
+        // again, and whatever ends this delivery; a failure is settled as
+        // itself even if that write fails too (a delivery that lost the task
+        // writes nothing).
         if let Some(f) = failed {
+            if !f.lease_lost
+                && let Err(e) = self.flush(&checkpoint).await
+            {
+                tracing::warn!(error = %e.message, "could not record the reports requested before a failure");
+            }
             return Err(f);
         }
+        self.flush(&checkpoint).await?;
         let mut waiting = false;
         for i in 0..checkpoint.units.len() {
             if checkpoint.units[i].state == UnitState::Requested {
@@ -433,8 +445,10 @@ impl Run<'_> {
         self.engine.inner.clients.for_store(store.region, credentials)
     }
 
-    /// Requests the reports of unit `i` not requested yet and checkpoints
-    /// each id at once.
+    /// Requests the reports of unit `i` not requested yet. Their ids are
+    /// written before the next SP-API request (see [`Run::request_sp`]), at
+    /// the end of the requests, or once half a lease has passed without a
+    /// write, which keeps the lease of a long run of paced Ads requests.
     async fn request(
         &mut self,
         source: &Source<'_>,
@@ -486,6 +500,9 @@ impl Run<'_> {
         }
         checkpoint.units[i].state = UnitState::Requested;
         self.unsaved = true;
+        if self.last_write.elapsed() > self.engine.inner.settings.lease / 2 {
+            self.save(checkpoint).await?;
+        }
         Ok(())
     }
 
@@ -676,6 +693,7 @@ impl Run<'_> {
         }
         tx.commit().await.map_err(storing)?;
         self.unsaved = false;
+        self.last_write = Instant::now();
         if complete {
             self.succeeded = true;
             tracing::info!(rows = checkpoint.rows(), failed = checkpoint.failed(), %summary, "sync succeeded");
@@ -703,6 +721,7 @@ impl Run<'_> {
             .await
             .map_err(|e| Failure::db("recording progress", &e))?;
         self.unsaved = false;
+        self.last_write = Instant::now();
         Ok(())
     }
 
