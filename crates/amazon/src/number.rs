@@ -1,26 +1,48 @@
 //! Numbers as Amazon writes them.
 //!
 //! JSON reports carry amounts as JSON numbers (`12.34`). Going through `f64`
-//! is exact here because Rust prints a float as the shortest decimal that
-//! reads back to the same float, which is the literal Amazon wrote as long as it
-//! has at most 15 significant digits (amounts and percentages have far fewer).
+//! is exact here because the float is printed as the shortest decimal that
+//! reads back to the same float (ryu), which is the literal Amazon wrote as
+//! long as it has at most 15 significant digits (amounts and percentages have
+//! far fewer).
 
+use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
-/// A decimal from a JSON number or a decimal string.
+/// A decimal from a JSON number or a decimal string. A visitor rather than an
+/// untagged enum, which would buffer every value before trying its variants:
+/// amounts are most of a Sales & Traffic report's values.
 pub(crate) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Num {
-        Float(f64),
-        Text(String),
+    d.deserialize_any(DecimalVisitor)
+}
+
+struct DecimalVisitor;
+
+impl Visitor<'_> for DecimalVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a decimal string")
     }
-    match Num::deserialize(d)? {
-        Num::Float(f) => from_f64(f).map_err(serde::de::Error::custom),
-        Num::Text(s) => Decimal::from_str_exact(s.trim()).map_err(serde::de::Error::custom),
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+        from_f64(v).map_err(E::custom)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+        Decimal::from_str_exact(v.trim()).map_err(E::custom)
     }
 }
 
@@ -35,8 +57,16 @@ pub(crate) fn from_f64(f: f64) -> Result<Decimal, String> {
     if !f.is_finite() {
         return Err(format!("{f} is not a number"));
     }
-    // `{f}` never uses exponent notation, which Decimal could not parse.
-    Decimal::from_str(&format!("{f}")).map_err(|e| format!("{f}: {e}"))
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(f);
+    // ryu writes `1e-7` for very small or large magnitudes, `12.0` for whole
+    // numbers: read either, then drop the trailing zeros.
+    let parsed = if text.contains('e') {
+        Decimal::from_scientific(text)
+    } else {
+        Decimal::from_str(text)
+    };
+    parsed.map(|d| d.normalize()).map_err(|e| format!("{f}: {e}"))
 }
 
 /// A decimal from a flat-file cell; empty means absent.
@@ -73,6 +103,21 @@ mod tests {
         assert_eq!(from_f64(1e-7).unwrap().to_string(), "0.0000001");
         assert_eq!(from_f64(999_999_999.0).unwrap().to_string(), "999999999");
         assert!(from_f64(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn json_integers_strings_and_other_values() {
+        #[derive(Debug, Deserialize)]
+        struct W(#[serde(deserialize_with = "decimal")] Decimal);
+        let read = |json: &str| serde_json::from_str::<W>(json).map(|w| w.0.to_string());
+        assert_eq!(read("12").unwrap(), "12");
+        assert_eq!(read("-3").unwrap(), "-3");
+        assert_eq!(read("18446744073709551615").unwrap(), "18446744073709551615");
+        assert_eq!(read("1e-7").unwrap(), "0.0000001");
+        assert_eq!(read("\" 12.50 \"").unwrap(), "12.50");
+        let err = read("true").unwrap_err().to_string();
+        assert!(err.contains("expected a number or a decimal string"), "{err}");
+        assert!(read("\"12,5\"").is_err());
     }
 
     proptest! {
