@@ -144,7 +144,7 @@ pub struct AdsMetrics {
 }
 
 impl AdsMetrics {
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.impressions)
             .int(self.clicks)
             .dec(self.spend)
@@ -181,7 +181,7 @@ pub(crate) static CAMPAIGNS: Table = Table {
 
 impl BulkRow for AdsCampaignRow {
     const TABLE: &'static Table = &CAMPAIGNS;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .int(self.profile_id)
             .date(self.date)
@@ -240,7 +240,7 @@ pub(crate) static AD_GROUPS: Table = Table {
 
 impl BulkRow for AdsAdGroupRow {
     const TABLE: &'static Table = &AD_GROUPS;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .int(self.profile_id)
             .date(self.date)
@@ -310,7 +310,7 @@ pub(crate) static TARGETING: Table = Table {
 
 impl BulkRow for AdsTargetingRow {
     const TABLE: &'static Table = &TARGETING;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .int(self.profile_id)
             .date(self.date)
@@ -382,7 +382,7 @@ pub(crate) static SEARCH_TERMS: Table = Table {
 
 impl BulkRow for AdsSearchTermRow {
     const TABLE: &'static Table = &SEARCH_TERMS;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .int(self.profile_id)
             .date(self.date)

@@ -56,23 +56,24 @@ pub(crate) struct Table {
 /// A row type that can be upserted in bulk.
 pub(crate) trait BulkRow {
     const TABLE: &'static Table;
-    /// Writes the row's values in the order of `TABLE.columns`.
-    fn write(&self, out: &mut RowWriter<'_>);
+    /// Writes the row's values in the order of `TABLE.columns`; text is
+    /// borrowed from the row, not copied.
+    fn write<'a>(&'a self, out: &mut RowWriter<'_, 'a>);
 }
 
-enum Values {
+enum Values<'a> {
     BigInt(Vec<Option<i64>>),
-    Text(Vec<Option<String>>),
+    Text(Vec<Option<&'a str>>),
     Date(Vec<Option<NaiveDate>>),
     Numeric(Vec<Option<Dec>>),
 }
 
 /// Rows laid out as columns.
-struct Columns {
-    values: Vec<Values>,
+struct Columns<'a> {
+    values: Vec<Values<'a>>,
 }
 
-impl Columns {
+impl Columns<'_> {
     fn new(table: &Table, capacity: usize) -> Self {
         let values = table
             .columns
@@ -89,13 +90,13 @@ impl Columns {
 }
 
 /// Appends one row's values, column by column.
-pub(crate) struct RowWriter<'a> {
-    columns: &'a mut Columns,
+pub(crate) struct RowWriter<'c, 'a> {
+    columns: &'c mut Columns<'a>,
     next: usize,
 }
 
-impl RowWriter<'_> {
-    fn slot(&mut self) -> &mut Values {
+impl<'a> RowWriter<'_, 'a> {
+    fn slot(&mut self) -> &mut Values<'a> {
         let i = self.next;
         self.next += 1;
         &mut self.columns.values[i]
@@ -109,9 +110,9 @@ impl RowWriter<'_> {
         self
     }
 
-    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+    pub fn text(&mut self, v: Option<&'a str>) -> &mut Self {
         match self.slot() {
-            Values::Text(c) => c.push(v.map(str::to_owned)),
+            Values::Text(c) => c.push(v),
             _ => panic!("column order of the row type disagrees with its table"),
         }
         self
@@ -197,7 +198,7 @@ pub(crate) async fn upsert<R: BulkRow>(tx: &mut Tx, rows: &[R]) -> Result<u64> {
                     for values in &cols.values {
                         q = match values {
                             Values::BigInt(v) => q.bind(v[i]),
-                            Values::Text(v) => q.bind(v[i].clone()),
+                            Values::Text(v) => q.bind(v[i]),
                             Values::Date(v) => q.bind(v[i]),
                             Values::Numeric(v) => q.bind(v[i]),
                         };
@@ -222,7 +223,7 @@ fn sqlite_chunk_len(remaining: usize, per_chunk: usize) -> usize {
     }
 }
 
-fn to_columns<R: BulkRow>(rows: &[R]) -> Columns {
+fn to_columns<R: BulkRow>(rows: &[R]) -> Columns<'_> {
     let mut cols = Columns::new(R::TABLE, rows.len());
     for row in rows {
         let mut w = RowWriter {
@@ -273,7 +274,7 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
 async fn pg_copy(
     conn: &mut PgConnection,
     sql: &'static str,
-    cols: &Columns,
+    cols: &Columns<'_>,
     rows: usize,
     now: DateTime<Utc>,
 ) -> std::result::Result<(), sqlx::Error> {
@@ -291,7 +292,11 @@ async fn pg_copy(
 /// number of fields and each field as its length (-1 for NULL) and its
 /// binary value, as the server's `*_recv` functions read them, then a
 /// trailer. Values are encoded by the same sqlx encoders as bound parameters.
-fn copy_data(cols: &Columns, rows: usize, now: DateTime<Utc>) -> std::result::Result<Vec<u8>, BoxDynError> {
+fn copy_data(
+    cols: &Columns<'_>,
+    rows: usize,
+    now: DateTime<Utc>,
+) -> std::result::Result<Vec<u8>, BoxDynError> {
     let fields = i16::try_from(cols.values.len() + 2)?.to_be_bytes();
     let mut buf = PgArgumentBuffer::default();
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
@@ -332,7 +337,7 @@ fn copy_field<'q, T: Encode<'q, Postgres>>(
 /// Binds one array per column, then the timestamp.
 fn pg_bind<'q>(
     sql: &'static str,
-    cols: &'q Columns,
+    cols: &'q Columns<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -432,7 +437,7 @@ mod tests {
         let cols = Columns {
             values: vec![
                 Values::BigInt(vec![Some(7), None]),
-                Values::Text(vec![Some("ab".into()), None]),
+                Values::Text(vec![Some("ab"), None]),
                 Values::Numeric(vec![Some(Dec(Decimal::new(125, 2))), None]),
             ],
         };

@@ -44,7 +44,7 @@ pub(crate) static ASIN_TRAFFIC: Table = Table {
 
 impl BulkRow for AsinTrafficRow {
     const TABLE: &'static Table = &ASIN_TRAFFIC;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .text(Some(&self.marketplace_id))
             .date(self.date)
@@ -126,7 +126,7 @@ pub(crate) static LEDGER: Table = Table {
 
 impl BulkRow for LedgerRow {
     const TABLE: &'static Table = &LEDGER;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .text(Some(&self.marketplace_id))
             .date(self.date)

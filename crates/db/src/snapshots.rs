@@ -58,7 +58,7 @@ pub(crate) static INVENTORY: Table = Table {
 
 impl BulkRow for InventoryRow {
     const TABLE: &'static Table = &INVENTORY;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .text(Some(&self.marketplace_id))
             .date(self.date)
@@ -120,7 +120,7 @@ pub struct SalesTrafficMetrics {
 
 impl SalesTrafficMetrics {
     /// Writes the columns in the order of [`sales_traffic_columns!`].
-    pub(crate) fn write(&self, w: &mut RowWriter<'_>) {
+    pub(crate) fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.text(Some(&self.currency))
             .dec(self.ordered_product_sales)
             .dec(self.ordered_product_sales_b2b)
@@ -176,7 +176,7 @@ pub(crate) static BUSINESS: Table = Table {
 
 impl BulkRow for BusinessMetricRow {
     const TABLE: &'static Table = &BUSINESS;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .text(Some(&self.marketplace_id))
             .date(self.date)
@@ -229,7 +229,7 @@ pub(crate) static ADS: Table = Table {
 
 impl BulkRow for AdsMetricRow {
     const TABLE: &'static Table = &ADS;
-    fn write(&self, w: &mut RowWriter<'_>) {
+    fn write<'a>(&'a self, w: &mut RowWriter<'_, 'a>) {
         w.int(self.store_id.0)
             .text(Some(&self.marketplace_id))
             .date(self.date)
