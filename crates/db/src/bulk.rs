@@ -87,6 +87,16 @@ impl Columns<'_> {
             .collect();
         Self { values }
     }
+
+    /// Rows laid out (every column has one value per row).
+    fn rows(&self) -> usize {
+        self.values.first().map_or(0, |v| match v {
+            Values::BigInt(c) => c.len(),
+            Values::Text(c) => c.len(),
+            Values::Date(c) => c.len(),
+            Values::Numeric(c) => c.len(),
+        })
+    }
 }
 
 /// Appends one row's values, column by column.
@@ -163,7 +173,7 @@ pub(crate) async fn upsert<R: BulkRow>(tx: &mut Tx, rows: &[R]) -> Result<u64> {
                 // the savepoint and upserted; a full re-sync fails at once, so
                 // it loses little.
                 sqlx::query("SAVEPOINT bulk_insert").execute(&mut **conn).await?;
-                let inserted = pg_copy(conn, copy, &cols, chunk.len(), now).await;
+                let inserted = pg_copy(conn, copy, &cols, now).await;
                 match inserted {
                     Ok(_) => {
                         sqlx::query("RELEASE SAVEPOINT bulk_insert")
@@ -265,7 +275,7 @@ fn on_conflict(table: &Table, excluded: &str) -> String {
     )
 }
 
-/// Writes `cols` (`rows` rows) with `sql`, a binary `COPY … FROM STDIN`.
+/// Writes `cols` with `sql`, a binary `COPY … FROM STDIN`.
 ///
 /// Not cancellation-safe: a future dropped between `copy_in_raw` and
 /// `finish` leaves the connection expecting the end of the `COPY` (sqlx
@@ -275,10 +285,9 @@ async fn pg_copy(
     conn: &mut PgConnection,
     sql: &'static str,
     cols: &Columns<'_>,
-    rows: usize,
     now: DateTime<Utc>,
 ) -> std::result::Result<(), sqlx::Error> {
-    let data = copy_data(cols, rows, now).map_err(sqlx::Error::Encode)?;
+    let data = copy_data(cols, now).map_err(sqlx::Error::Encode)?;
     let mut copy = conn.copy_in_raw(sql).await?;
     copy.send(data).await?;
     // `send` only writes: the server stops at a conflicting row and skips
@@ -292,17 +301,13 @@ async fn pg_copy(
 /// number of fields and each field as its length (-1 for NULL) and its
 /// binary value, as the server's `*_recv` functions read them, then a
 /// trailer. Values are encoded by the same sqlx encoders as bound parameters.
-fn copy_data(
-    cols: &Columns<'_>,
-    rows: usize,
-    now: DateTime<Utc>,
-) -> std::result::Result<Vec<u8>, BoxDynError> {
+fn copy_data(cols: &Columns<'_>, now: DateTime<Utc>) -> std::result::Result<Vec<u8>, BoxDynError> {
     let fields = i16::try_from(cols.values.len() + 2)?.to_be_bytes();
     let mut buf = PgArgumentBuffer::default();
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     // Flags, then the length of the header extension: none.
     buf.extend_from_slice(&[0; 8]);
-    for i in 0..rows {
+    for i in 0..cols.rows() {
         buf.extend_from_slice(&fields);
         for values in &cols.values {
             match values {
@@ -442,7 +447,7 @@ mod tests {
             ],
         };
         let now = DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01"); // PostgreSQL's epoch
-        let data = copy_data(&cols, 2, now).unwrap();
+        let data = copy_data(&cols, now).unwrap();
 
         let mut expected: Vec<u8> = b"PGCOPY\n\xff\r\n\0".to_vec();
         expected.extend([0; 8]); // flags, header extension length
