@@ -23,7 +23,7 @@ use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::{RedisNamespace, TestDb, new_user};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::time::Instant;
 
@@ -223,6 +223,15 @@ impl Deployment {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        if setup.clock.is_none() {
+            // On the real clock the default schedules (02:00, 02:30 and 03:00
+            // UTC) would tick during a test run at that hour, adding
+            // scheduled tasks to the ones a test asked for. Every kind
+            // ticks daily an hour ago instead: a starting scheduler still
+            // catches that tick up, and the next is a day away.
+            let at = Utc::now() - chrono::Duration::hours(1);
+            env.extend(schedules(&format!("{} {} * * *", at.minute(), at.hour())));
+        }
         if let Some(clock) = setup.clock {
             // The real instant at which the simulator's clock read `start`,
             // so the processes' clocks are the simulator's.
@@ -494,6 +503,25 @@ impl Drop for Proc {
 }
 
 /// Lines of the log at `path` containing `needle` (none while it is missing).
+/// Configuration that makes every sync kind tick on `cron` (in UTC).
+fn schedules(cron: &str) -> Vec<(String, String)> {
+    let mut env = vec![("AMZSYNC_SYNC__TIME_ZONE".to_owned(), "UTC".to_owned())];
+    for kind in ["INVENTORY", "BUSINESS", "ADVERTISING"] {
+        env.push((format!("AMZSYNC_SYNC__{kind}_CRON"), cron.to_owned()));
+    }
+    env
+}
+
+/// Configuration for a process whose test triggers every task itself: its
+/// schedules neither tick during the test nor have a tick to catch up on
+/// start, which could otherwise land on a store the test adds just after.
+/// They tick on a day of the month ten days from today's.
+pub fn no_schedules() -> Vec<(String, String)> {
+    let today = Utc::now().day();
+    let day = if today <= 14 { today + 10 } else { today - 10 };
+    schedules(&format!("0 12 {day} * *"))
+}
+
 pub fn lines_with(path: &std::path::Path, needle: &str) -> usize {
     std::fs::read_to_string(path)
         .unwrap_or_default()
