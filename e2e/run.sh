@@ -121,6 +121,16 @@ export AMZSYNC_SYNC__FIRST_RUN_BACKFILL_DAYS=3
 export AMZSYNC_SYNC__BUSINESS_LOOKBACK_DAYS=3
 export AMZSYNC_SYNC__ADS_LOOKBACK_DAYS=3
 export AMZSYNC_LOG_FORMAT=json
+# The journeys count the tasks they trigger; the real clock's default
+# schedules (02:00, 02:30, 03:00 UTC) would add scheduled ones to a run at
+# that hour. Every kind ticks instead at noon on a day of the month ten days
+# from today's: nothing to catch up on start, nothing due during the run.
+day="$(date -u +%-d)"
+if (( day <= 14 )); then day=$((day + 10)); else day=$((day - 10)); fi
+export AMZSYNC_SYNC__TIME_ZONE=UTC
+for kind in INVENTORY BUSINESS ADVERTISING; do
+  export "AMZSYNC_SYNC__${kind}_CRON=0 12 $day * *"
+done
 "$amzsync" users add e2e >/dev/null
 live_token="$("$amzsync" tokens create --user e2e --name e2e | tail -n 1)"
 [[ "$live_token" == amzs_* ]] || { echo "e2e: tokens create printed no token" >&2; exit 1; }

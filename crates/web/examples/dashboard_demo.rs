@@ -161,7 +161,8 @@ async fn run_task(
 /// 30 days of three SKUs' sales and ads in the US, and today's inventory.
 async fn data(db: &Db, store: StoreId) -> Result<(), Error> {
     let us = "ATVPDKIKX0DER".to_owned();
-    let today = Utc::now().date_naive();
+    // The US day, which the store page's window ends on.
+    let today = amzsync_sync::plan::today_in(&us, Utc::now());
     let skus = [
         ("ACME-MUG", 14_i64, "Acme mug"),
         ("ACME-TEE", 6, "Acme T-shirt"),

@@ -37,7 +37,7 @@ use super::session::Viewer;
 use super::sync::{KINDS, KindCard};
 use crate::{ApiError, AppState};
 
-/// The charts' span, in days, ending today.
+/// The charts' span, in days, ending today in the marketplace shown.
 const DAYS: u64 = 30;
 /// Below this many weeks of cover a SKU is marked low.
 const LOW_COVER_WEEKS: Decimal = Decimal::TWO;
@@ -137,7 +137,10 @@ pub(crate) async fn page(
             })
             .collect();
 
-        let today = now.date_naive();
+        // Amazon dates a marketplace's reports by its own day, as the
+        // engine plans them: between midnight UTC and midnight in Los
+        // Angeles a UTC window would end on a US day not yet begun.
+        let today = amzsync_sync::plan::today_in(&chosen, now);
         let from = today.checked_sub_days(Days::new(DAYS - 1)).unwrap_or(today);
         let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= today).collect();
         let index: HashMap<NaiveDate, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();

@@ -2,7 +2,7 @@
 
 use amzsync_db::{AdsMetricRow, BusinessMetricRow, InventoryRow, SalesTrafficMetrics, Snapshots};
 use amzsync_domain::StoreId;
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 
@@ -74,11 +74,22 @@ fn stock(store: StoreId, date: NaiveDate, sku: &str, fulfillable: i64) -> Invent
     }
 }
 
+/// 03:00 UTC on 10 March: still the 9th in the US (PDT since the 8th), so
+/// a window reckoned in UTC would show up as a day off.
+fn early_morning_utc() -> DateTime<Utc> {
+    "2026-03-10T03:00:00Z".parse().unwrap()
+}
+
+/// The US marketplace's day at [`early_morning_utc`].
+fn us_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 9).unwrap()
+}
+
 #[tokio::test]
 async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(early_morning_utc()).await;
     let store = app.store("A1SELLER").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = us_today();
     let mut business = Vec::new();
     let mut ads = Vec::new();
     for back in 0..30 {
@@ -87,7 +98,15 @@ async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
         business.push(sale(store, date, "MUG", 14, Decimal::new(100, 0)));
         ads.push(ad(store, date, "MUG", Decimal::new(10, 0), Decimal::new(40, 0)));
     }
-    // Older than the window: not counted.
+    // The UTC date, a US day not yet begun, and older than the window:
+    // not counted.
+    business.push(sale(
+        store,
+        early_morning_utc().date_naive(),
+        "MUG",
+        999,
+        Decimal::ONE,
+    ));
     business.push(sale(
         store,
         today.checked_sub_days(Days::new(40)).unwrap(),
@@ -105,6 +124,7 @@ async fn the_store_page_charts_30_days_and_computes_weeks_of_cover() {
     let page = app.get(&format!("/stores/{store}")).await;
     page.assert_ok()
         .assert_contains(r#"data-test="store-title">Store A1SELLER<"#)
+        .assert_contains("2026-02-08 – 2026-03-09")
         .assert_contains("Total: 3000.00 USD")
         .assert_contains("Total: 300.00 USD")
         .assert_contains("Total: 1200.00 USD")
@@ -179,10 +199,9 @@ async fn another_users_store_page_is_not_found() {
 
 #[tokio::test]
 async fn sales_without_advertising_show_zero_spend_not_minus_zero() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(early_morning_utc()).await;
     let store = app.store("A1SELLER").await;
-    let today = chrono::Utc::now().date_naive();
-    let business = [sale(store, today, "MUG", 2, Decimal::new(50, 0))];
+    let business = [sale(store, us_today(), "MUG", 2, Decimal::new(50, 0))];
     let mut tx = app.db().begin().await.unwrap();
     Snapshots::upsert_business(&mut tx, &business).await.unwrap();
     tx.commit().await.unwrap();
