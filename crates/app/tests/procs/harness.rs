@@ -228,7 +228,8 @@ impl Deployment {
             // UTC) would tick during a test run at that hour, adding
             // scheduled tasks to the ones a test asked for. Every kind
             // ticks daily an hour ago instead: a starting scheduler still
-            // catches that tick up, and the next is a day away.
+            // catches that tick up (the scale-out test's only tasks), and
+            // the next is a day away.
             let at = Utc::now() - chrono::Duration::hours(1);
             env.extend(schedules(&format!("{} {} * * *", at.minute(), at.hour())));
         }
@@ -502,7 +503,6 @@ impl Drop for Proc {
     }
 }
 
-/// Lines of the log at `path` containing `needle` (none while it is missing).
 /// Configuration that makes every sync kind tick on `cron` (in UTC).
 fn schedules(cron: &str) -> Vec<(String, String)> {
     let mut env = vec![("AMZSYNC_SYNC__TIME_ZONE".to_owned(), "UTC".to_owned())];
@@ -522,6 +522,7 @@ pub fn no_schedules() -> Vec<(String, String)> {
     schedules(&format!("0 12 {day} * *"))
 }
 
+/// Lines of the log at `path` containing `needle` (none while it is missing).
 pub fn lines_with(path: &std::path::Path, needle: &str) -> usize {
     std::fs::read_to_string(path)
         .unwrap_or_default()

@@ -137,9 +137,10 @@ pub(crate) async fn page(
             })
             .collect();
 
-        // Amazon dates a marketplace's reports by its own day, as the
-        // engine plans them: between midnight UTC and midnight in Los
-        // Angeles a UTC window would end on a US day not yet begun.
+        // Amazon dates a marketplace's reports by its own day, and the
+        // engine plans by it: a UTC window is a day off for hours of every
+        // day wherever the zone is not UTC (in the US, from midnight UTC
+        // until local midnight it would end on a day not yet begun).
         let today = amzsync_sync::plan::today_in(&chosen, now);
         let from = today.checked_sub_days(Days::new(DAYS - 1)).unwrap_or(today);
         let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= today).collect();

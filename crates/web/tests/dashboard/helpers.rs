@@ -1,9 +1,9 @@
 //! `TestApp` for the dashboard: one server with its own database, a signed-in
 //! user, and calls that carry (or leave out) the session cookie.
 
-use amzsync_db::{Db, NewSyncTask, User};
 use std::sync::Arc;
 
+use amzsync_db::{Db, NewSyncTask, User};
 use amzsync_domain::{Clock, ErrorClass, ManualClock, StoreId, SyncKind, SyncTaskId, Trigger};
 use amzsync_jobs::{Backend, Queue};
 use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
