@@ -1,8 +1,11 @@
 //! Per-test databases.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use amzsync_db::{Cipher, Db, Engine};
+use amzsync_domain::ManualClock;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection};
 
@@ -120,6 +123,14 @@ impl TestDb {
             Location::Sqlite { path, .. } => Some(path),
             Location::Postgres { .. } => None,
         }
+    }
+
+    /// The same database with its clock held at `now`: rows are stamped, and
+    /// an engine or a server built on it reckons days, at that instant, so a
+    /// test's "today" cannot turn over between its steps.
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.db = self.db.clone().with_clock(Arc::new(ManualClock::new(now)));
+        self
     }
 }
 

@@ -9,6 +9,7 @@ use amzsync_jobs::{Backend, Queue};
 use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::TestDb;
 use amzsync_web::AppState;
+use chrono::{DateTime, Utc};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -74,6 +75,12 @@ impl Reply {
 impl TestApp {
     pub async fn sqlite() -> Self {
         Self::start(TestDb::sqlite().await).await
+    }
+
+    /// The same with the database's clock (so the engine's and the API's)
+    /// held at `now`.
+    pub async fn sqlite_at(now: DateTime<Utc>) -> Self {
+        Self::start(TestDb::sqlite().await.at(now)).await
     }
 
     pub async fn start(db: TestDb) -> Self {

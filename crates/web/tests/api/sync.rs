@@ -4,16 +4,24 @@
 use amzsync_db::Scope;
 use amzsync_domain::{ErrorClass, StoreId, SyncTaskId};
 use amzsync_test_support::{TestDb, on_both_engines};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
 const US: &str = "ATVPDKIKX0DER";
 
-/// Today in the test stores' (US) marketplace, as the engine counts days.
+/// The instant the tests that reckon days hold the database's (and so the
+/// engine's) clock at: their "today" cannot turn over between the server's
+/// planning and the test's reading of it.
+fn now() -> DateTime<Utc> {
+    "2026-03-10T12:00:00Z".parse().unwrap()
+}
+
+/// Today in the test stores' (US) marketplace at [`now`], as the engine
+/// counts days.
 fn today() -> NaiveDate {
-    amzsync_sync::plan::today_in(US, Utc::now())
+    amzsync_sync::plan::today_in(US, now())
 }
 
 fn days_ago(n: u64) -> NaiveDate {
@@ -39,7 +47,7 @@ impl TestApp {
 
 #[tokio::test]
 async fn a_trigger_records_a_pending_task_and_queues_its_job() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(now()).await;
     let store = app.store("A1SELLER").await;
     assert_eq!(app.queued_jobs().await, 0);
     for (n, (kind, stored)) in [
@@ -77,7 +85,7 @@ async fn a_trigger_records_a_pending_task_and_queues_its_job() {
 
 #[tokio::test]
 async fn a_trigger_takes_a_window_as_days_or_as_from_and_to() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(now()).await;
     let store = app.store("A1SELLER").await;
 
     // `days` ends on the latest day the kind can sync: yesterday for reports.
@@ -139,7 +147,7 @@ async fn a_malformed_window_is_a_422_naming_the_field_and_records_nothing() {
 
 #[tokio::test]
 async fn a_window_the_engine_refuses_is_a_422_naming_days_or_window() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(now()).await;
     let store = app.store("A1SELLER").await;
     let dates = |from: NaiveDate, to: NaiveDate| json!({"from": from.to_string(), "to": to.to_string()});
     let tomorrow = today().checked_add_days(Days::new(1)).unwrap();
@@ -170,7 +178,7 @@ async fn a_window_the_engine_refuses_is_a_422_naming_days_or_window() {
 
 #[tokio::test]
 async fn an_inventory_window_before_today_is_accepted_as_a_ledger_backfill() {
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_at(now()).await;
     let store = app.store("A1SELLER").await;
     let (from, to) = (days_ago(5), days_ago(1));
 

@@ -1,10 +1,8 @@
 //! `TestApp` for the dashboard: one server with its own database, a signed-in
 //! user, and calls that carry (or leave out) the session cookie.
 
-use std::sync::Arc;
-
 use amzsync_db::{Db, NewSyncTask, User};
-use amzsync_domain::{Clock, ErrorClass, ManualClock, StoreId, SyncKind, SyncTaskId, Trigger};
+use amzsync_domain::{ErrorClass, StoreId, SyncKind, SyncTaskId, Trigger};
 use amzsync_jobs::{Backend, Queue};
 use amzsync_sync::{AmazonSettings, Engine, QUEUE, SyncSettings};
 use amzsync_test_support::TestDb;
@@ -91,27 +89,23 @@ impl Page {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        Self::start(None).await
+        Self::start(TestDb::sqlite().await).await
     }
 
-    /// The same, with the pages' clock held at `now` (the database's and
-    /// the engine's stay real).
+    /// The same with the database's clock (so the engine's and the pages')
+    /// held at `now`.
     pub async fn sqlite_at(now: DateTime<Utc>) -> Self {
-        Self::start(Some(Arc::new(ManualClock::new(now)))).await
+        Self::start(TestDb::sqlite().await.at(now)).await
     }
 
-    async fn start(clock: Option<Arc<dyn Clock>>) -> Self {
+    async fn start(db: TestDb) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = TestDb::sqlite().await;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding a free port");
         let base = format!("http://{}", listener.local_addr().expect("a bound address"));
         let engine = engine_on(&db.db).await;
-        let mut state = AppState::new(db.db.clone(), engine.clone());
-        if let Some(clock) = clock {
-            state = state.with_clock(clock);
-        }
+        let state = AppState::new(db.db.clone(), engine.clone());
         let shutdown = CancellationToken::new();
         tokio::spawn(amzsync_web::serve(listener, state, shutdown.clone()));
         let (user, token) = tenant(&db, "alice").await;

@@ -2,13 +2,16 @@
 
 use amzsync_db::Scope;
 use amzsync_domain::{ErrorClass, SyncKind};
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn history_lists_tasks_with_their_counts_and_filters_them() {
-    let app = TestApp::sqlite().await;
+    // Held still, so the tasks and the day filtered on are the same day.
+    let now: DateTime<Utc> = "2026-03-10T12:00:00Z".parse().unwrap();
+    let app = TestApp::sqlite_at(now).await;
     let a = app.store("A1AAA").await;
     let b = app.store("A1BBB").await;
     app.succeeded(a, SyncKind::Business, 120).await;
@@ -34,7 +37,7 @@ async fn history_lists_tasks_with_their_counts_and_filters_them() {
     let by_kind = app.get("/history?kind=business").await;
     assert_eq!(by_kind.count(r#"data-test="history-row""#), 1);
 
-    let today = chrono::Utc::now().date_naive();
+    let today = now.date_naive();
     let dated = app.get(&format!("/history?from={today}&to={today}")).await;
     assert_eq!(dated.count(r#"data-test="history-row""#), 3);
     let tomorrow = today.succ_opt().unwrap();
