@@ -6,7 +6,9 @@
 //! comes from the `charset` of the download's `Content-Type`: Cp1252 for EU
 //! flat files, Shift_JIS/cp932 for many Japanese ones, UTF-8 for the rest.
 
+use std::cell::RefCell;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use encoding_rs::{Encoding, SHIFT_JIS, UTF_8, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
@@ -20,7 +22,12 @@ pub enum DocumentError {
     /// The body ended early (a cut download): fetch the document again.
     #[error("the document is truncated: {0}")]
     Truncated(String),
-    /// The body is not what it claims to be (corrupt gzip, not JSON).
+    /// The compressed body is damaged (a deflate error, a checksum that does
+    /// not match): spoilt on the way, so fetch the document again.
+    #[error("the download is damaged: {0}")]
+    Damaged(String),
+    /// The document is not what it claims to be (not JSON, rows of another
+    /// day) while its body arrived intact: fetching it again will not help.
     #[error("the document is corrupt: {0}")]
     Corrupt(String),
     /// Columns the parser cannot do without are not in the header.
@@ -37,7 +44,10 @@ pub enum DocumentError {
 impl DocumentError {
     /// Whether fetching the document again may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, DocumentError::Truncated(_) | DocumentError::Io(_))
+        matches!(
+            self,
+            DocumentError::Truncated(_) | DocumentError::Damaged(_) | DocumentError::Io(_)
+        )
     }
 
     pub(crate) fn from_io(e: io::Error) -> Self {
@@ -97,15 +107,30 @@ const SNIFF_LEN: usize = 64 * 1024;
 
 /// Wraps a report body into a reader of UTF-8 text.
 pub fn decode<'a, R: Read + 'a>(body: R, how: &Encoded<'_>) -> Result<Box<dyn Read + 'a>, DocumentError> {
+    decode_checked(body, how).map(|(text, _)| text)
+}
+
+/// [`decode`], with what tells a damaged download from a corrupt document
+/// when reading the text fails ([`Integrity::judge`]).
+pub fn decode_checked<'a, R: Read + 'a>(
+    body: R,
+    how: &Encoded<'_>,
+) -> Result<(Box<dyn Read + 'a>, Integrity<'a>), DocumentError> {
     let mut raw = BufReader::with_capacity(64 * 1024, body);
     let head = raw.fill_buf().map_err(DocumentError::from_io)?;
     // The magic bytes decide, not `how.compression`: a body declared GZIP has
     // arrived plain, and one served with `Content-Encoding: gzip` arrives
     // already inflated by the HTTP client.
     let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let mut integrity = Integrity(None);
     let plain: Box<dyn BufRead + 'a> = if gzip {
         // Multi-member: concatenated gzip streams are one valid document.
-        Box::new(BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(raw)))
+        let inflate = Rc::new(RefCell::new(Inflate {
+            decoder: Box::new(MultiGzDecoder::new(raw)),
+            damage: None,
+        }));
+        integrity.0 = Some(Rc::clone(&inflate));
+        Box::new(BufReader::with_capacity(64 * 1024, Watched(inflate)))
     } else {
         Box::new(raw)
     };
@@ -115,7 +140,15 @@ pub fn decode<'a, R: Read + 'a>(body: R, how: &Encoded<'_>) -> Result<Box<dyn Re
         Some(label) => encoding_for(label)?,
         None => {
             let mut plain = plain;
-            let head = plain.fill_buf().map_err(DocumentError::from_io)?;
+            // The first bytes are inflated here already: a damaged stream
+            // can fail before any parser runs.
+            let head = plain.fill_buf().map_err(|e| {
+                if gzip && is_damage(&e) {
+                    DocumentError::Damaged(e.to_string())
+                } else {
+                    DocumentError::from_io(e)
+                }
+            })?;
             let head = &head[..head.len().min(SNIFF_LEN)];
             let encoding = if looks_like_utf8(head) {
                 UTF_8
@@ -125,10 +158,76 @@ pub fn decode<'a, R: Read + 'a>(body: R, how: &Encoded<'_>) -> Result<Box<dyn Re
                     .transpose()?
                     .unwrap_or(WINDOWS_1252)
             };
-            return Ok(transcode(plain, encoding));
+            return Ok((transcode(plain, encoding), integrity));
         }
     };
-    Ok(transcode(plain, encoding))
+    Ok((transcode(plain, encoding), integrity))
+}
+
+/// The gzip decoder under a document's text, and the damage it reported.
+struct Inflate<'a> {
+    decoder: Box<dyn Read + 'a>,
+    damage: Option<String>,
+}
+
+/// Reads through an [`Inflate`], noting any damage it reports.
+struct Watched<'a>(Rc<RefCell<Inflate<'a>>>);
+
+impl Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut inflate = self.0.borrow_mut();
+        let read = inflate.decoder.read(buf);
+        if let Err(e) = &read
+            && is_damage(e)
+        {
+            inflate.damage.get_or_insert_with(|| e.to_string());
+        }
+        read
+    }
+}
+
+/// How flate2 reports a bad deflate stream, header or checksum (a cut
+/// stream is `UnexpectedEof`, a network fault another kind).
+fn is_damage(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData)
+}
+
+/// Whether a gzip body was damaged on the way, asked once reading its text
+/// has failed.
+///
+/// A flipped byte in a deflate stream is often inflated into garbage before
+/// the decoder notices, if it notices before the trailer's checksum at all,
+/// so a parser tends to fail first and call the document corrupt. Only the
+/// gzip stream can say whether the body was spoilt on the way (fetching it
+/// again may cure that) or arrived intact and is corrupt as Amazon made it
+/// (fetching again will not help).
+pub struct Integrity<'a>(Option<Rc<RefCell<Inflate<'a>>>>);
+
+impl Integrity<'_> {
+    /// `error`, or what the gzip stream under the text says instead: damage
+    /// it reported while read, or reports when read to its end now. Only
+    /// errors that would fail the task for good are looked into; a plain
+    /// body has nothing to say.
+    pub fn judge(self, error: DocumentError) -> DocumentError {
+        if !matches!(
+            error,
+            DocumentError::Corrupt(_) | DocumentError::MissingColumns(_)
+        ) {
+            return error;
+        }
+        let Some(inflate) = self.0 else {
+            return error;
+        };
+        let mut inflate = inflate.borrow_mut();
+        if let Some(damage) = inflate.damage.take() {
+            return DocumentError::Damaged(damage);
+        }
+        match io::copy(&mut inflate.decoder, &mut io::sink()) {
+            Ok(_) => error,
+            Err(e) if is_damage(&e) => DocumentError::Damaged(e.to_string()),
+            Err(e) => DocumentError::from_io(e),
+        }
+    }
 }
 
 fn transcode<'a>(plain: Box<dyn BufRead + 'a>, encoding: &'static Encoding) -> Box<dyn Read + 'a> {
@@ -190,12 +289,68 @@ mod tests {
         assert!(err.is_retryable());
     }
 
+    /// Parses `body` as one JSON value, as the report parsers do: an error
+    /// of the text is the document's, an I/O error the body's.
+    fn parse_json(body: &[u8]) -> Result<serde_json::Value, DocumentError> {
+        let (text, integrity) = decode_checked(body, &Encoded::default())?;
+        serde_json::from_reader(text)
+            .map_err(|e| {
+                if e.is_io() {
+                    DocumentError::from_io(e.into())
+                } else {
+                    DocumentError::Corrupt(e.to_string())
+                }
+            })
+            .map_err(|e| integrity.judge(e))
+    }
+
+    fn rows_json(rows: usize) -> Vec<u8> {
+        let rows: Vec<String> = (0..rows)
+            .map(|i| {
+                format!(
+                    r#"{{"sku":"SKU-{i:05}","units":{},"sales":"{}.{:02}"}}"#,
+                    i % 7,
+                    i * 3,
+                    i % 100
+                )
+            })
+            .collect();
+        format!("[{}]", rows.join(",")).into_bytes()
+    }
+
     #[test]
-    fn a_corrupt_gzip_body_is_an_error() {
-        let mut body = gzip(b"hello world, hello world");
+    fn a_checksum_that_does_not_match_is_damage_to_fetch_again() {
+        let mut body = gzip(&rows_json(100));
         let n = body.len();
-        body[n / 2] ^= 0xff;
-        assert!(read_all(&body, &Encoded::default()).is_err());
+        // The trailer's CRC-32: every byte inflates as sent, then the check fails.
+        body[n - 8] ^= 0xff;
+        let err = parse_json(&body).unwrap_err();
+        assert!(matches!(err, DocumentError::Damaged(_)), "{err:?}");
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn garbage_inflated_from_a_damaged_body_is_damage_not_a_corrupt_document() {
+        let clean = gzip(&rows_json(2_000));
+        assert!(parse_json(&clean).is_ok());
+        // A byte flipped at several places in the deflate data (past the
+        // 10-byte header, before the 8-byte trailer): whether the decoder or
+        // the JSON parser notices first, the verdict is damage.
+        for at in [12, clean.len() / 3, clean.len() / 2, clean.len() - 20] {
+            let mut body = clean.clone();
+            body[at] ^= 0xff;
+            let err = parse_json(&body).unwrap_err();
+            assert!(matches!(err, DocumentError::Damaged(_)), "byte {at}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn an_intact_document_that_is_not_what_it_claims_stays_corrupt() {
+        for body in [gzip(b"<html>Service Unavailable</html>"), b"<html>".to_vec()] {
+            let err = parse_json(&body).unwrap_err();
+            assert!(matches!(err, DocumentError::Corrupt(_)), "{err:?}");
+            assert!(!err.is_retryable());
+        }
     }
 
     #[test]

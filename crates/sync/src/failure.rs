@@ -42,8 +42,9 @@ impl Failure {
             AmazonError::Throttled { .. } | AmazonError::Paced { .. } => ErrorClass::Throttled,
             AmazonError::ReportFatal { .. } => ErrorClass::ReportFatal,
             AmazonError::InvalidInput { .. } => ErrorClass::InvalidInput,
-            // A truncated or cut download is fetched again; a document that
-            // is corrupt or lacks required columns will not improve.
+            // A cut or damaged download is fetched again; a document that
+            // arrived intact but is corrupt or lacks required columns will
+            // not improve.
             AmazonError::Document(e) if !e.is_retryable() => ErrorClass::InvalidData,
             // Transport, timeouts, 5xx, an unexpected body, a report id that
             // vanished: all may be fine on the next attempt.
@@ -133,6 +134,14 @@ mod tests {
         assert_eq!(
             class(AmazonError::Document(DocumentError::Truncated("cut".into()))),
             ErrorClass::Transient
+        );
+        assert_eq!(
+            class(AmazonError::Document(DocumentError::Damaged("crc".into()))),
+            ErrorClass::Transient
+        );
+        assert_eq!(
+            class(AmazonError::Document(DocumentError::Corrupt("not JSON".into()))),
+            ErrorClass::InvalidData
         );
         assert_eq!(
             class(AmazonError::Document(DocumentError::MissingColumns(vec![

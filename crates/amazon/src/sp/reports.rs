@@ -557,8 +557,10 @@ where
             content_type: content_type.as_deref(),
             fallback_charset,
         };
-        let text = document::decode(reader, &how)?;
-        parse(text)
+        let (text, integrity) = document::decode_checked(reader, &how)?;
+        // A parser failing on garbage inflated from a damaged download
+        // would call the document corrupt, which fails the task for good.
+        parse(text).map_err(|e| integrity.judge(e))
     });
     match task.await {
         Ok(result) => result.map_err(Error::Document),

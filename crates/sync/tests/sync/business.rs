@@ -111,14 +111,22 @@ async fn a_task_checkpointed_before_child_asin_reports_requests_them_and_finishe
         before + 2,
         "a CHILD report per unit, the SKU reports polled as checkpointed"
     );
+    assert_day_exact(&world, day).await;
+}
+
+/// Both reports' rows of `day` in both marketplaces equal the simulator's
+/// truth.
+pub async fn assert_day_exact(world: &World, day: NaiveDate) {
     for marketplace in [US, CA] {
         assert_eq!(
-            stored_business(&world, marketplace, day).await,
-            expected_business(&world, marketplace, day)
+            stored_business(world, marketplace, day).await,
+            expected_business(world, marketplace, day),
+            "{marketplace} {day}"
         );
         assert_eq!(
-            stored_asins(&world, marketplace, day).await,
-            expected_asins(&world, marketplace, day)
+            stored_asins(world, marketplace, day).await,
+            expected_asins(world, marketplace, day),
+            "{marketplace} {day}"
         );
     }
 }

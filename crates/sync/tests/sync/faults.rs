@@ -11,7 +11,7 @@ use amzsync_sync::{SyncSettings, TriggerError, job_kinds};
 use amzsync_test_support::{TestDb, on_both_engines};
 use chrono::Days;
 
-use crate::business::{expected_asins, expected_business, stored_asins, stored_business};
+use crate::business::{assert_day_exact, expected_asins, expected_business, stored_asins, stored_business};
 use crate::harness::{CA, QueueOn, SELLER, US, World, assert_success};
 use crate::inventory::{expected_inventory, stored_inventory};
 
@@ -107,6 +107,39 @@ async fn a_cut_inventory_download_is_retried_never_stored_short(db: TestDb) {
     assert_eq!(task.records_synced, 0);
     assert!(stored_inventory(&world, US).await.is_empty());
     assert!(stored_inventory(&world, CA).await.is_empty());
+}
+
+on_both_engines!(a_damaged_download_is_fetched_again_and_lands_exactly);
+
+/// A gzip body with a flipped byte (PRODUCT.md: "a truncated or corrupt
+/// download is fetched again"). Its garbage used to fail the JSON parser
+/// first, which called the document corrupt and failed the task for good.
+async fn a_damaged_download_is_fetched_again_and_lands_exactly(db: TestDb) {
+    let world = World::new(db).await;
+    world.sim.set_faults(Faults::default().operation(
+        Operation::DownloadReportDocument,
+        FaultRates {
+            corrupt: 1.0,
+            ..FaultRates::default()
+        },
+    ));
+    let day = world.today() - Days::new(1);
+
+    let task = world
+        .trigger(SyncKind::Business, Some(SyncWindow::day(day)))
+        .await;
+    let (task, trace) = world
+        .drive_with(task.id, || world.sim.set_faults(Faults::default()))
+        .await;
+
+    assert_success(&task);
+    assert_eq!(trace.retries.len(), 1, "{trace:?}");
+    assert_eq!(task.retry_count, 1);
+    let downloads = world.sim.stats(SELLER, Operation::DownloadReportDocument);
+    assert!(downloads.corrupted >= 1, "{downloads:?}");
+    // The reports were not requested again: their documents were fetched again.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 4);
+    assert_day_exact(&world, day).await;
 }
 
 on_both_engines!(a_revoked_grant_fails_at_once_and_pauses_the_store);

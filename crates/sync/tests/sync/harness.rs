@@ -248,6 +248,12 @@ impl World {
     /// queue: a snooze or a retry moves the simulated clock by its delay and
     /// delivers again (a retry as the next attempt).
     pub async fn drive(&self, id: SyncTaskId) -> (SyncTask, Trace) {
+        self.drive_with(id, || {}).await
+    }
+
+    /// [`World::drive`], calling `on_retry` before each retry is delivered
+    /// (to change what the simulator does between attempts).
+    pub async fn drive_with(&self, id: SyncTaskId, mut on_retry: impl FnMut()) -> (SyncTask, Trace) {
         let max_attempts = self.settings.retries + 1;
         let mut delivery = Delivery {
             job: Job::new(job_kinds::SYNC_TASK, id.0),
@@ -275,6 +281,7 @@ impl World {
                         return (self.task(id).await, trace);
                     }
                     self.clock.advance(after);
+                    on_retry();
                     delivery.attempt += 1;
                 }
             }
