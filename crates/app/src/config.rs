@@ -177,6 +177,10 @@ pub struct SyncConfig {
     /// Delay between polls of a report Amazon is still generating (spends no
     /// retry).
     pub poll_delay_seconds: u64,
+    /// How long a report may stay not ready before it is given up and the
+    /// task retried with a new one (spending a retry), at least 1: Amazon's
+    /// reports have sat queued for days.
+    pub report_deadline_minutes: u64,
     /// How long a claimed task belongs to the worker that claimed it, at
     /// least 1: a dead worker's task is taken over once it expires. It must
     /// outlast one delivery's work, including rate-limit waits (up to 10 s
@@ -215,6 +219,7 @@ impl Default for SyncConfig {
             retries: 3,
             retry_delay_seconds: 300,
             poll_delay_seconds: 60,
+            report_deadline_minutes: 240,
             lease_seconds: 300,
             reconcile_grace_seconds: 600,
             retention_days: 90,
@@ -394,6 +399,9 @@ impl Config {
         }
         if sync.reconcile_grace_seconds == 0 {
             bail!("invalid configuration: sync.reconcile_grace_seconds must be at least 1");
+        }
+        if sync.report_deadline_minutes == 0 {
+            bail!("invalid configuration: sync.report_deadline_minutes must be at least 1");
         }
         if sync.retention_days < 32 {
             // Business and advertising re-pull up to 30 days; archiving inside
@@ -618,6 +626,11 @@ mod tests {
                 "AMZSYNC_SYNC__RECONCILE_GRACE_SECONDS",
                 "0",
                 "sync.reconcile_grace_seconds",
+            ),
+            (
+                "AMZSYNC_SYNC__REPORT_DEADLINE_MINUTES",
+                "0",
+                "sync.report_deadline_minutes",
             ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),
             ("AMZSYNC_CLOCK__SPEED", "fast", "clock"),

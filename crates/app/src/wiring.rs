@@ -163,6 +163,7 @@ fn sync_settings(config: &Config) -> SyncSettings {
         retries: s.retries,
         retry_delay: Duration::from_secs(s.retry_delay_seconds),
         poll_delay: Duration::from_secs(s.poll_delay_seconds),
+        report_deadline: Duration::from_secs(s.report_deadline_minutes.saturating_mul(60)),
         lease: Duration::from_secs(s.lease_seconds),
         reconcile_grace: Duration::from_secs(s.reconcile_grace_seconds),
         schedule: ScheduleSettings {

@@ -43,7 +43,7 @@
 //! A `FATAL` (SP-API) or `FAILED` (Ads) report sends its unit back to
 //! `planned`.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How many malformed-row reasons a task keeps (the count is always exact).
@@ -162,6 +162,11 @@ pub struct Unit {
     /// A business unit's CHILD-granularity report id, once requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_report_id: Option<String>,
+    /// When its report was requested (the engine's clock), which starts
+    /// [`crate::SyncSettings::report_deadline`]; for a unit requested before
+    /// deadlines were kept, when a poll first found its report not ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<DateTime<Utc>>,
     /// Rows stored.
     #[serde(default)]
     pub rows: i64,
@@ -199,6 +204,7 @@ impl Unit {
             sent: false,
             child_sent: false,
             child_report_id: None,
+            waiting_since: None,
             rows: 0,
             failed: 0,
         }

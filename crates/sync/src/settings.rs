@@ -72,6 +72,12 @@ pub struct SyncSettings {
     /// Delay before polling a report that is not ready yet. A wait spends no
     /// retry (FR-7).
     pub poll_delay: Duration,
+    /// How long a report may stay not ready, from the first poll that found
+    /// it so, before it is given up: its unit is planned again and the task
+    /// fails `transient`, so the retry requests a new report and a report
+    /// that never finishes cannot hold its store and kind forever (reports
+    /// have sat queued for days; PROTOCOL.md §3.3). The engine's clock.
+    pub report_deadline: Duration,
     /// How long a claimed task belongs to the delivery that claimed it. A
     /// dead worker's task is claimable again after this, so short is good,
     /// but it must outlast one delivery's work (requests, polls, downloads
@@ -107,6 +113,7 @@ impl Default for SyncSettings {
             retry_delay: Duration::from_secs(5 * 60),
             fatal_cooldown: Duration::from_secs(30 * 60),
             poll_delay: Duration::from_secs(60),
+            report_deadline: Duration::from_secs(4 * 3600),
             lease: Duration::from_secs(5 * 60),
             report_reuse_within: Duration::from_secs(30 * 60),
             reconcile_grace: Duration::from_secs(10 * 60),

@@ -91,6 +91,7 @@ pub(crate) async fn run(engine: &Engine, delivery: &Delivery) -> Outcome {
         progressed: false,
         succeeded: false,
         unsaved: false,
+        given_up: None,
         last_write: Instant::now(),
     };
     async move {
@@ -189,6 +190,10 @@ struct Run<'a> {
     /// report id): written by the next [`Run::save`], [`Run::flush`] or
     /// [`Run::commit`].
     unsaved: bool,
+    /// The first report this delivery gave up at its deadline
+    /// ([`Run::not_ready`]): the delivery's failure once every report has
+    /// been polled, so all the overdue ones are planned again for one retry.
+    given_up: Option<Failure>,
     /// When this delivery last wrote the task (its claim, at first); every
     /// write renews the lease, which is real time.
     last_write: Instant,
@@ -350,6 +355,12 @@ impl Run<'_> {
                 }
             }
         }
+        // A deadline started by a poll (a checkpoint from before deadlines)
+        // must outlive this delivery.
+        self.flush(&checkpoint).await?;
+        if let Some(given_up) = self.given_up.take() {
+            return Err(given_up);
+        }
         if let Some(mut throttle) = throttled {
             if waiting {
                 // Reports are being generated: the task waits for Amazon
@@ -498,7 +509,9 @@ impl Run<'_> {
                 self.progressed = true;
             }
         }
-        checkpoint.units[i].state = UnitState::Requested;
+        let unit = &mut checkpoint.units[i];
+        unit.state = UnitState::Requested;
+        unit.waiting_since.get_or_insert(self.engine.now());
         self.unsaved = true;
         if self.last_write.elapsed() > self.engine.inner.settings.lease / 2 {
             self.save(checkpoint).await?;
@@ -530,7 +543,10 @@ impl Run<'_> {
             self.flush(checkpoint).await?;
         }
         let look = sent_before || self.task.sync_type == SyncKind::Inventory;
-        let reuse = look.then_some(self.engine.inner.settings.report_reuse_within);
+        let settings = &self.engine.inner.settings;
+        // Never as far back as the report deadline: a report that old and
+        // still found is one given up (Run::not_ready), still queued.
+        let reuse = look.then_some(settings.report_reuse_within.min(settings.report_deadline));
         let unit = &checkpoint.units[i];
         match sp::request(reports, specification, unit, reuse).await {
             Ok(report_id) => Ok(report_id),
@@ -579,7 +595,10 @@ impl Run<'_> {
             }
         };
         match polled {
-            Ok(Polled::NotReady) => Ok(false),
+            Ok(Polled::NotReady) => {
+                self.not_ready(checkpoint, i, &report_id, &label);
+                Ok(false)
+            }
             Ok(Polled::NoData) => {
                 // FR-7: Amazon cancels a report that has no data. The day is
                 // finished with zero rows, and the task says so.
@@ -629,6 +648,45 @@ impl Run<'_> {
         }
     }
 
+    /// The report of unit `i` is not ready: poll it again later, unless it
+    /// has been waited for past the report deadline (from its request; from
+    /// this first poll for a unit requested before deadlines were kept).
+    /// Then it is given up: the unit is planned afresh and the delivery ends
+    /// failing `transient` once every report has been polled
+    /// ([`Run::given_up`]), so the retry asks for new reports. Reports have
+    /// sat queued for days (PROTOCOL.md §3.3), and one that never finishes
+    /// must not hold its store and kind for good; the retries bound the
+    /// tries.
+    fn not_ready(&mut self, checkpoint: &mut Checkpoint, i: usize, report_id: &str, label: &str) {
+        let now = self.engine.now();
+        let deadline = self.engine.inner.settings.report_deadline;
+        let unit = &mut checkpoint.units[i];
+        let since = *unit.waiting_since.get_or_insert_with(|| {
+            self.unsaved = true;
+            now
+        });
+        if (now - since).to_std().unwrap_or_default() < deadline {
+            return;
+        }
+        tracing::warn!(unit = %label, report_id, since = %since, "report given up: not ready by its deadline");
+        forget(unit, None);
+        // A lookup before the new request would find the same report, still
+        // queued, and take it again.
+        unit.sent = false;
+        unit.child_sent = false;
+        self.unsaved = true;
+        self.given_up.get_or_insert_with(|| {
+            Failure::new(
+                ErrorClass::Transient,
+                format!(
+                    "report {report_id} for {label} still not ready {} min after it was requested \
+                     (sync.report_deadline_minutes); a new one will be requested",
+                    deadline.as_secs() / 60
+                ),
+            )
+        });
+    }
+
     /// Plans unit `i` again, forgetting the report that `failed` (every
     /// report of the unit when it is not known which): the other report of
     /// a business unit is still good and is polled again as it is.
@@ -638,13 +696,7 @@ impl Run<'_> {
         i: usize,
         failed: Option<&str>,
     ) -> Result<(), Failure> {
-        let unit = &mut checkpoint.units[i];
-        unit.state = UnitState::Planned;
-        for id in [&mut unit.report_id, &mut unit.child_report_id] {
-            if failed.is_none_or(|f| id.as_deref() == Some(f)) {
-                *id = None;
-            }
-        }
+        forget(&mut checkpoint.units[i], failed);
         self.save(checkpoint).await
     }
 
@@ -898,6 +950,18 @@ fn ads_unit(checkpoint: &Checkpoint, i: usize) -> Result<(AdsProfile, AdsReport,
                 unit.label()
             ),
         )),
+    }
+}
+
+/// Puts `unit` back to planned, forgetting the report that `failed` (every
+/// report of the unit when it is not known which).
+fn forget(unit: &mut Unit, failed: Option<&str>) {
+    unit.state = UnitState::Planned;
+    unit.waiting_since = None;
+    for id in [&mut unit.report_id, &mut unit.child_report_id] {
+        if failed.is_none_or(|f| id.as_deref() == Some(f)) {
+            *id = None;
+        }
     }
 }
 

@@ -142,6 +142,84 @@ async fn a_damaged_download_is_fetched_again_and_lands_exactly(db: TestDb) {
     assert_day_exact(&world, day).await;
 }
 
+on_both_engines!(a_report_not_ready_by_its_deadline_is_given_up_and_requested_again);
+
+/// The report deadline of [`with_stuck_reports`]: past the half hour in which
+/// Amazon refuses a second near-real-time inventory report (it would end
+/// FATAL).
+const DEADLINE: Duration = Duration::from_secs(40 * 60);
+
+/// A world whose every report stays queued for a day (until its faults are
+/// changed), with [`DEADLINE`] and `retries`.
+async fn with_stuck_reports(db: TestDb, retries: u32) -> World {
+    let settings = SyncSettings {
+        report_deadline: DEADLINE,
+        retries,
+        ..SyncSettings::default()
+    };
+    let world = World::with(db, QueueOn::Database, Default::default(), settings).await;
+    world.sim.set_faults(Faults::default().operation(
+        Operation::CreateReport,
+        FaultRates {
+            report_stuck: 1.0,
+            stuck_for: Duration::from_secs(24 * 3600),
+            ..FaultRates::default()
+        },
+    ));
+    world
+}
+
+/// Amazon's reports have sat queued for days (PROTOCOL.md §3.3): one still
+/// not ready at the report deadline is given up, so it cannot hold its
+/// store and kind for good, and the retry requests a new one.
+async fn a_report_not_ready_by_its_deadline_is_given_up_and_requested_again(db: TestDb) {
+    let world = with_stuck_reports(db, SyncSettings::default().retries).await;
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world
+        .drive_with(task.id, || world.sim.set_faults(Faults::default()))
+        .await;
+
+    assert_success(&task);
+    assert_eq!(trace.retries.len(), 1, "{trace:?}");
+    let polls = DEADLINE.as_secs() / SyncSettings::default().poll_delay.as_secs();
+    assert!(
+        u64::from(trace.snoozes) >= polls,
+        "waited to the deadline: {trace:?}"
+    );
+    assert_eq!(task.retry_count, 1);
+    // Both stuck reports (US and CA) were given up in one delivery, for one
+    // retry, and not found again by the lookup before the new requests.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 4);
+    assert_eq!(stored_inventory(&world, US).await, expected_inventory(&world, US));
+    assert_eq!(stored_inventory(&world, CA).await, expected_inventory(&world, CA));
+}
+
+on_both_engines!(a_report_that_never_finishes_fails_the_task_and_frees_its_store_and_kind);
+
+async fn a_report_that_never_finishes_fails_the_task_and_frees_its_store_and_kind(db: TestDb) {
+    let world = with_stuck_reports(db, 1).await;
+
+    let task = world.trigger(SyncKind::Inventory, None).await;
+    let (task, trace) = world.drive(task.id).await;
+
+    assert!(trace.failed, "{trace:?}");
+    assert_eq!(task.status, TaskStatus::Failed);
+    assert_eq!(task.error_class, Some(ErrorClass::Transient));
+    assert_eq!(task.retry_count, 1);
+    let message = task.error_message.unwrap_or_default();
+    assert!(
+        message.contains("still not ready 40 min after it was requested (sync.report_deadline_minutes)"),
+        "{message}"
+    );
+    // Two tries, each with new reports for US and CA.
+    assert_eq!(world.sim.stats(SELLER, Operation::CreateReport).calls, 4);
+    assert!(stored_inventory(&world, US).await.is_empty());
+    // The store and kind take a sync again instead of answering 409 for good.
+    let again = world.trigger(SyncKind::Inventory, None).await;
+    assert_ne!(again.id, task.id);
+}
+
 on_both_engines!(a_revoked_grant_fails_at_once_and_pauses_the_store);
 
 async fn a_revoked_grant_fails_at_once_and_pauses_the_store(db: TestDb) {
