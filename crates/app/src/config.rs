@@ -151,7 +151,10 @@ impl ClockConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
-    /// IANA time zone of the cron expressions (and of the daily archival).
+    /// IANA time zone of the cron expressions (and of the daily archival), or
+    /// `marketplace`: each store's crons in its primary marketplace's zone
+    /// (the archival in UTC), so that with stores in several regions each
+    /// store's yesterday arrives by its own morning.
     pub time_zone: String,
     /// When inventory syncs for every active store.
     pub inventory_cron: String,
@@ -178,8 +181,9 @@ pub struct SyncConfig {
     /// retry).
     pub poll_delay_seconds: u64,
     /// How long a report may stay not ready before it is given up and the
-    /// task retried with a new one (spending a retry), at least 1: Amazon's
-    /// reports have sat queued for days.
+    /// task retried with a new one (spending a retry), at least 30 (Amazon
+    /// refuses a second near-real-time inventory report within half an
+    /// hour): Amazon's reports have sat queued for days.
     pub report_deadline_minutes: u64,
     /// How long a claimed task belongs to the worker that claimed it, at
     /// least 1: a dead worker's task is taken over once it expires. It must
@@ -387,7 +391,14 @@ impl Config {
             ("sync.business_cron", &sync.business_cron),
             ("sync.advertising_cron", &sync.advertising_cron),
         ] {
-            amzsync_jobs::Schedule::new(expression, &sync.time_zone)
+            // Per store zone, every zone is a valid IANA one: the expression is
+            // what can be wrong.
+            let zone = if sync.time_zone == amzsync_sync::MARKETPLACE_TIME_ZONE {
+                "UTC"
+            } else {
+                &sync.time_zone
+            };
+            amzsync_jobs::Schedule::new(expression, zone)
                 .map_err(|e| anyhow::anyhow!("invalid configuration: {key} (in sync.time_zone): {e}"))?;
         }
         if let Some(url) = &sync.alert_webhook_url {
@@ -400,8 +411,8 @@ impl Config {
         if sync.reconcile_grace_seconds == 0 {
             bail!("invalid configuration: sync.reconcile_grace_seconds must be at least 1");
         }
-        if sync.report_deadline_minutes == 0 {
-            bail!("invalid configuration: sync.report_deadline_minutes must be at least 1");
+        if sync.report_deadline_minutes < 30 {
+            bail!("invalid configuration: sync.report_deadline_minutes must be at least 30");
         }
         if sync.retention_days < 32 {
             // Business and advertising re-pull up to 30 days; archiving inside
@@ -601,6 +612,19 @@ mod tests {
     }
 
     #[test]
+    fn the_crons_can_follow_each_stores_marketplace() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AMZSYNC_SYNC__TIME_ZONE", "marketplace");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.sync.time_zone, "marketplace");
+            jail.set_env("AMZSYNC_SYNC__INVENTORY_CRON", "61 2 * * *");
+            let err = format!("{:#}", Config::load(None).unwrap_err());
+            assert!(err.contains("sync.inventory_cron"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn bad_nested_values_name_their_key() {
         for (key, value, needle) in [
             ("AMZSYNC_SYNC__INVENTORY_CRON", "every day", "sync.inventory_cron"),
@@ -629,7 +653,7 @@ mod tests {
             ),
             (
                 "AMZSYNC_SYNC__REPORT_DEADLINE_MINUTES",
-                "0",
+                "20",
                 "sync.report_deadline_minutes",
             ),
             ("AMZSYNC_REDIS_URL", "rediss://cache.example:6380", "redis_url"),

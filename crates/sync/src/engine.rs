@@ -8,10 +8,10 @@ use amzsync_amazon::lwa::{InProcessTokenCache, TokenCache};
 use amzsync_amazon::throttle::{InProcessRateLimiter, RateLimiter};
 use amzsync_amazon::{Clock as AmazonClock, SystemClock as AmazonSystemClock};
 use amzsync_db::{
-    Db, Engine as DbEngine, Error as DbError, NewSyncTask, RawConnection, Scope, StoreStatus, SyncTask,
-    SyncTasks,
+    Db, Engine as DbEngine, Error as DbError, NewSyncTask, RawConnection, Scope, Store, StoreStatus,
+    SyncTask, SyncTasks,
 };
-use amzsync_domain::{Clock, StoreId, SyncKind, SyncTaskId, SyncWindow, Trigger};
+use amzsync_domain::{Clock, Marketplace, StoreId, SyncKind, SyncTaskId, SyncWindow, Trigger};
 use amzsync_jobs::{
     CancellationToken, Connection, Delivery, Job, Options, Outcome, Queue, QueueName, Schedule, WorkerOptions,
 };
@@ -23,7 +23,7 @@ use crate::clients::Clients;
 use crate::error::{Error, TriggerError};
 use crate::jobs;
 use crate::plan;
-use crate::settings::{AmazonSettings, SyncSettings};
+use crate::settings::{AmazonSettings, MARKETPLACE_TIME_ZONE, SyncSettings};
 
 /// The queue the engine's jobs go to. Never renamed: queued jobs would be
 /// orphaned.
@@ -47,7 +47,7 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     /// This process's name in task leases (`worker-<ulid>`).
     pub(crate) worker: String,
-    pub(crate) schedules: Vec<(SyncKind, Schedule)>,
+    pub(crate) schedules: Vec<KindSchedule>,
     /// Archival, alerts and monitoring (`housekeeping.rs`).
     pub(crate) ops: crate::housekeeping::Ops,
 }
@@ -59,6 +59,20 @@ impl std::fmt::Debug for Engine {
             .field("worker", &self.inner.worker)
             .finish_non_exhaustive()
     }
+}
+
+/// A sync kind's cron schedule for the stores whose primary marketplace is
+/// in `zone`, or for every store (`None`: one configured time zone).
+pub(crate) struct KindSchedule {
+    pub(crate) kind: SyncKind,
+    pub(crate) zone: Option<&'static str>,
+    pub(crate) schedule: Schedule,
+}
+
+/// The time zone a store's day is reckoned in: its primary marketplace's
+/// (UTC for an unknown id, which store validation rules out).
+pub(crate) fn store_zone(store: &Store) -> &'static str {
+    Marketplace::by_id(&store.marketplace_id).map_or("UTC", |m| m.time_zone())
 }
 
 /// Builds an [`Engine`] with other parts than the defaults.
@@ -110,6 +124,20 @@ impl EngineBuilder {
         let mut sync = self.sync;
         let schedule = &sync.schedule;
         let mut schedules = Vec::new();
+        // Per store zone: one schedule per kind and zone a store can be in.
+        let by_marketplace = schedule.time_zone == MARKETPLACE_TIME_ZONE;
+        let zones: Vec<Option<&'static str>> = if by_marketplace {
+            let mut zones: Vec<&'static str> = Marketplace::all()
+                .iter()
+                .map(|m| m.time_zone())
+                .chain(["UTC"])
+                .collect();
+            zones.sort_unstable();
+            zones.dedup();
+            zones.into_iter().map(Some).collect()
+        } else {
+            vec![None]
+        };
         for (kind, key, expression) in [
             (
                 SyncKind::Inventory,
@@ -123,16 +151,35 @@ impl EngineBuilder {
                 &schedule.advertising,
             ),
         ] {
-            let parsed = Schedule::new(expression, &schedule.time_zone).map_err(|e| Error::Config {
-                key,
-                message: e.to_string(),
-            })?;
-            schedules.push((kind, parsed));
+            for &zone in &zones {
+                let parsed = Schedule::new(expression, zone.unwrap_or(&schedule.time_zone)).map_err(|e| {
+                    Error::Config {
+                        key,
+                        message: e.to_string(),
+                    }
+                })?;
+                schedules.push(KindSchedule {
+                    kind,
+                    zone,
+                    schedule: parsed,
+                });
+            }
         }
+        let archive_zone = if by_marketplace {
+            "UTC".to_owned()
+        } else {
+            schedule.time_zone.clone()
+        };
         if sync.reconcile_grace.is_zero() {
             return Err(Error::Config {
                 key: "sync.reconcile_grace",
                 message: "must be longer than zero: a task's job needs time to be delivered".into(),
+            });
+        }
+        if sync.report_deadline.is_zero() {
+            return Err(Error::Config {
+                key: "sync.report_deadline",
+                message: "must be longer than zero: a report needs time to be made".into(),
             });
         }
         if sync.batch_size == 0 {
@@ -161,7 +208,7 @@ impl EngineBuilder {
         let limiter = self
             .rate_limiter
             .unwrap_or_else(|| Arc::new(InProcessRateLimiter::new(Arc::clone(&amazon_clock))));
-        let ops = self.ops.build(&sync.schedule.time_zone)?;
+        let ops = self.ops.build(&archive_zone)?;
         // Every call to Amazon asks for a permit: counted here (FR-10).
         let limiter: Arc<dyn RateLimiter> = Arc::new(crate::telemetry::Metered(limiter));
         let clock = self.db.clock();

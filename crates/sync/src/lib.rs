@@ -40,7 +40,7 @@ pub use reconciler::ReconcileReport;
 pub use redis_limiter::{RedisRateLimiter, Reservation};
 pub use redis_tokens::RedisTokenCache;
 pub use scheduler::TickReport;
-pub use settings::{AmazonSettings, ScheduleSettings, SyncSettings};
+pub use settings::{AmazonSettings, MARKETPLACE_TIME_ZONE, ScheduleSettings, SyncSettings};
 pub use verify::{CheckOutcome, Verification, VerifiedProfile};
 
 /// Job kind strings, as stored in the queue (for operators and tests).

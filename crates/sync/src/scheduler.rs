@@ -12,7 +12,7 @@ use amzsync_jobs::{CancellationToken, Enqueued, Job};
 use chrono::{DateTime, TimeDelta, Utc};
 use ulid::Ulid;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, store_zone};
 use crate::error::Error;
 use crate::jobs::scheduled_sync::{KIND, TickArgs};
 
@@ -77,7 +77,7 @@ impl Engine {
             .inner
             .schedules
             .iter()
-            .filter_map(|(_, schedule)| schedule.due_ticks(now, now + ahead).first().map(|t| t.at))
+            .filter_map(|s| s.schedule.due_ticks(now, now + ahead).first().map(|t| t.at))
             .min()?;
         let simulated = (next - now).to_std().ok()?;
         // A millisecond past it, so the pass it wakes finds the tick due.
@@ -85,7 +85,8 @@ impl Engine {
     }
 
     /// Enqueues, for each sync kind whose schedule fell due in
-    /// `(after, until]`, its latest tick for every schedulable store.
+    /// `(after, until]`, its latest tick for every schedulable store (of the
+    /// schedule's zone, when the crons are read in each store's).
     pub async fn enqueue_due_ticks(
         &self,
         after: DateTime<Utc>,
@@ -96,7 +97,11 @@ impl Engine {
             .inner
             .schedules
             .iter()
-            .filter_map(|(kind, schedule)| schedule.latest_due(after, until).map(|tick| (*kind, tick)))
+            .filter_map(|s| {
+                s.schedule
+                    .latest_due(after, until)
+                    .map(|tick| (s.kind, s.zone, tick))
+            })
             .collect();
         if due.is_empty() {
             return Ok(report);
@@ -106,7 +111,8 @@ impl Engine {
             .iter()
             .filter(|s| s.is_active && s.sync_status != StoreStatus::NeedsReauth)
         {
-            for (kind, tick) in &due {
+            let zone = store_zone(store);
+            for (kind, _, tick) in due.iter().filter(|(_, z, _)| z.is_none_or(|z| z == zone)) {
                 let job = Job::new(KIND, Ulid::generate()).with_args(&TickArgs {
                     store_id: store.id,
                     kind: *kind,

@@ -72,11 +72,14 @@ pub struct SyncSettings {
     /// Delay before polling a report that is not ready yet. A wait spends no
     /// retry (FR-7).
     pub poll_delay: Duration,
-    /// How long a report may stay not ready, from the first poll that found
-    /// it so, before it is given up: its unit is planned again and the task
-    /// fails `transient`, so the retry requests a new report and a report
-    /// that never finishes cannot hold its store and kind forever (reports
-    /// have sat queued for days; PROTOCOL.md §3.3). The engine's clock.
+    /// How long a report may stay not ready after its request before it is
+    /// given up: its unit is planned again and the task fails `transient`,
+    /// so the retry requests a new report and a report that never finishes
+    /// cannot hold its store and kind forever (reports have sat queued for
+    /// days; PROTOCOL.md §3.3). The engine's clock. Keep it past
+    /// `report_reuse_within`: the lookup before a request never reaches
+    /// further back, and Amazon refuses a second near-real-time inventory
+    /// report within half an hour.
     pub report_deadline: Duration,
     /// How long a claimed task belongs to the delivery that claimed it. A
     /// dead worker's task is claimable again after this, so short is good,
@@ -123,10 +126,18 @@ impl Default for SyncSettings {
     }
 }
 
+/// [`ScheduleSettings::time_zone`] that reads the crons in each store's own
+/// zone: that of its primary marketplace.
+pub const MARKETPLACE_TIME_ZONE: &str = "marketplace";
+
 /// When the scheduler starts each kind of sync for every active store.
 #[derive(Debug, Clone)]
 pub struct ScheduleSettings {
-    /// IANA time zone the cron expressions are read in.
+    /// IANA time zone the cron expressions are read in, or
+    /// [`MARKETPLACE_TIME_ZONE`]: each store's in its primary marketplace's
+    /// zone, so 02:00 is the night after each store's own day (a store's
+    /// "yesterday" is its marketplace's). The nightly archival then runs in
+    /// UTC.
     pub time_zone: String,
     /// Inventory (FR-1: 02:00).
     pub inventory: String,

@@ -334,12 +334,7 @@ impl Run<'_> {
         // itself even if that write fails too (a delivery that lost the task
         // writes nothing).
         if let Some(f) = failed {
-            if !f.lease_lost
-                && let Err(e) = self.flush(&checkpoint).await
-            {
-                tracing::warn!(error = %e.message, "could not record the reports requested before a failure");
-            }
-            return Err(f);
+            return Err(self.flush_before(&checkpoint, f).await);
         }
         self.flush(&checkpoint).await?;
         let mut waiting = false;
@@ -351,7 +346,8 @@ impl Run<'_> {
                         throttled.get_or_insert(f);
                         break;
                     }
-                    Err(f) => return Err(f),
+                    // Reports given up before it are planned again on record.
+                    Err(f) => return Err(self.flush_before(&checkpoint, f).await),
                 }
             }
         }
@@ -680,7 +676,7 @@ impl Run<'_> {
                 ErrorClass::Transient,
                 format!(
                     "report {report_id} for {label} still not ready {} min after it was requested \
-                     (sync.report_deadline_minutes); a new one will be requested",
+                     (sync.report_deadline_minutes): given up",
                     deadline.as_secs() / 60
                 ),
             )
@@ -775,6 +771,19 @@ impl Run<'_> {
         self.unsaved = false;
         self.last_write = Instant::now();
         Ok(())
+    }
+
+    /// `failure`, after writing what the checkpoint has not written yet (the
+    /// reports requested or given up before it): settled as itself even if
+    /// that write fails too, and nothing written by a delivery that lost
+    /// the task.
+    async fn flush_before(&mut self, checkpoint: &Checkpoint, failure: Failure) -> Failure {
+        if !failure.lease_lost
+            && let Err(e) = self.flush(checkpoint).await
+        {
+            tracing::warn!(error = %e.message, "could not record the checkpoint before a failure");
+        }
+        failure
     }
 
     /// Writes the checkpoint if it has changes not written yet.

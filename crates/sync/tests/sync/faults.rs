@@ -209,7 +209,9 @@ async fn a_report_that_never_finishes_fails_the_task_and_frees_its_store_and_kin
     assert_eq!(task.retry_count, 1);
     let message = task.error_message.unwrap_or_default();
     assert!(
-        message.contains("still not ready 40 min after it was requested (sync.report_deadline_minutes)"),
+        message.contains(
+            "still not ready 40 min after it was requested (sync.report_deadline_minutes): given up"
+        ),
         "{message}"
     );
     // Two tries, each with new reports for US and CA.

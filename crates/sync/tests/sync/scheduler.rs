@@ -2,14 +2,14 @@
 //! schedulers run; a tick's job triggers a scheduled sync.
 
 use amzsync_db::{Scope, StoreStatus, SyncTaskFilter};
-use amzsync_domain::{SyncKind, TaskStatus, Trigger};
+use amzsync_domain::{Marketplace, Region, SyncKind, TaskStatus, Trigger};
 use amzsync_jobs::{Delivery, Job, Outcome};
-use amzsync_sync::{TickReport, job_kinds};
-use amzsync_test_support::{TestDb, create_store, new_user, on_both_engines};
+use amzsync_sync::{MARKETPLACE_TIME_ZONE, ScheduleSettings, SyncSettings, TickReport, job_kinds};
+use amzsync_test_support::{TestDb, create_store, new_store, new_user, on_both_engines};
 use chrono::{TimeDelta, TimeZone, Utc};
 use ulid::Ulid;
 
-use crate::harness::{World, wait_for};
+use crate::harness::{QueueOn, World, wait_for};
 
 on_both_engines!(two_schedulers_enqueue_each_tick_once_for_each_schedulable_store);
 
@@ -195,4 +195,54 @@ async fn a_tick_delivered_again_after_its_sync_finished_starts_no_second_sync(db
         .await
         .expect("listing");
     assert_eq!(tasks.total, 1, "one sync for one tick: {:?}", tasks.items);
+}
+
+on_both_engines!(crons_in_each_stores_own_zone_tick_at_its_own_night);
+
+/// `sync.time_zone = "marketplace"`: 02:00 is each store's own night, so a
+/// German store syncs hours before a US one, each after its own day.
+async fn crons_in_each_stores_own_zone_tick_at_its_own_night(db: TestDb) {
+    let settings = SyncSettings {
+        schedule: ScheduleSettings {
+            time_zone: MARKETPLACE_TIME_ZONE.to_owned(),
+            ..ScheduleSettings::default()
+        },
+        ..SyncSettings::default()
+    };
+    let world = World::with(db, QueueOn::Database, Default::default(), settings).await;
+    let mut german = new_store(world.store.user_id, "A1GERMAN");
+    german.region = Region::Eu;
+    german.marketplaces = vec![Marketplace::by_id("A1PA6795UKMFR9").expect("Germany")];
+    let german = world.db.stores().create(german).await.expect("a German store");
+    let inventory_ticks = |day: u32, utc_hour: u32| {
+        // Around the hour only: business ticks half an hour later, and
+        // advertising an hour later.
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, day, utc_hour, 0, 0)
+            .single()
+            .expect("valid");
+        let engine = world.engine.clone();
+        async move {
+            engine
+                .enqueue_due_ticks(at - TimeDelta::minutes(15), at + TimeDelta::minutes(15))
+                .await
+                .expect("a pass")
+                .enqueued
+        }
+    };
+
+    // 02:00 in Berlin (CET) is 01:00 UTC; in Los Angeles (PDT since 8 March)
+    // it is 09:00 UTC. The US store's primary marketplace is the US.
+    assert_eq!(inventory_ticks(10, 1).await, 1, "the German store's night");
+    assert_eq!(inventory_ticks(10, 5).await, 0, "nobody's night");
+    assert_eq!(inventory_ticks(10, 9).await, 1, "the US store's night");
+    // Berlin's tick was the German store's: without it, nothing is due then.
+    world
+        .db
+        .stores()
+        .set_active(Scope::All, german.id, false)
+        .await
+        .expect("deactivating");
+    assert_eq!(inventory_ticks(11, 1).await, 0);
+    assert_eq!(inventory_ticks(11, 9).await, 1);
 }
