@@ -152,9 +152,10 @@ impl ClockConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
     /// IANA time zone of the cron expressions (and of the daily archival), or
-    /// `marketplace`: each store's crons in its primary marketplace's zone
-    /// (the archival in UTC), so that with stores in several regions each
-    /// store's yesterday arrives by its own morning.
+    /// `marketplace`: each store's crons in its own zone, that of its
+    /// marketplace whose day ends last (the archival in UTC), so that with
+    /// stores in several regions each store's yesterday arrives by its own
+    /// morning.
     pub time_zone: String,
     /// When inventory syncs for every active store.
     pub inventory_cron: String,
@@ -198,7 +199,8 @@ pub struct SyncConfig {
     /// one harmless extra delivery.
     pub reconcile_grace_seconds: u64,
     /// Rows dated more than this many days ago move to the `_archive` tables
-    /// (nightly, 04:30 in `sync.time_zone`). At least 32.
+    /// (nightly, 04:30 in `sync.time_zone`, UTC when it is `marketplace`).
+    /// At least 32.
     pub retention_days: u32,
     /// An `http(s)://` URL that receives alerts as JSON (a failed task, a
     /// store needing re-authorization, stale data; see

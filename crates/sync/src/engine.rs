@@ -15,7 +15,7 @@ use amzsync_domain::{Clock, Marketplace, StoreId, SyncKind, SyncTaskId, SyncWind
 use amzsync_jobs::{
     CancellationToken, Connection, Delivery, Job, Options, Outcome, Queue, QueueName, Schedule, WorkerOptions,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Offset as _, Utc};
 use ulid::Ulid;
 
 use crate::checkpoint::Checkpoint;
@@ -69,10 +69,24 @@ pub(crate) struct KindSchedule {
     pub(crate) schedule: Schedule,
 }
 
-/// The time zone a store's day is reckoned in: its primary marketplace's
-/// (UTC for an unknown id, which store validation rules out).
-pub(crate) fn store_zone(store: &Store) -> &'static str {
-    Marketplace::by_id(&store.marketplace_id).map_or("UTC", |m| m.time_zone())
+/// The zone whose night is a store's own at `at`: that of its marketplace
+/// whose day ends last (the furthest west). Ticking by the primary
+/// marketplace's would ask a store whose other marketplace lies further
+/// west (an Indian primary beside Britain) for a day not yet over there.
+/// UTC for a store of no known marketplace, which store validation rules
+/// out.
+pub(crate) fn store_zone(store: &Store, at: DateTime<Utc>) -> &'static str {
+    store
+        .marketplaces
+        .iter()
+        .chain([&store.marketplace_id])
+        .filter_map(|id| Marketplace::by_id(id))
+        .map(|m| m.time_zone())
+        .min_by_key(|zone| {
+            zone.parse::<chrono_tz::Tz>()
+                .map_or(0, |tz| at.with_timezone(&tz).offset().fix().local_minus_utc())
+        })
+        .unwrap_or("UTC")
 }
 
 /// Builds an [`Engine`] with other parts than the defaults.

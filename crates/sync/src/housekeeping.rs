@@ -27,7 +27,7 @@ pub struct HousekeepingSettings {
     /// Rows moved per transaction.
     pub archive_batch: u32,
     /// When the daily archival runs: a cron expression in the schedule's
-    /// time zone (after the night's syncs).
+    /// time zone, UTC when that is per store (after the night's syncs).
     pub archive_schedule: String,
     /// How often the scheduler looks for stale data.
     pub stale_check_interval: Duration,

@@ -111,7 +111,7 @@ impl Engine {
             .iter()
             .filter(|s| s.is_active && s.sync_status != StoreStatus::NeedsReauth)
         {
-            let zone = store_zone(store);
+            let zone = store_zone(store, until);
             for (kind, _, tick) in due.iter().filter(|(_, z, _)| z.is_none_or(|z| z == zone)) {
                 let job = Job::new(KIND, Ulid::generate()).with_args(&TickArgs {
                     store_id: store.id,

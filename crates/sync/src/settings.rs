@@ -127,16 +127,16 @@ impl Default for SyncSettings {
 }
 
 /// [`ScheduleSettings::time_zone`] that reads the crons in each store's own
-/// zone: that of its primary marketplace.
+/// zone (see there).
 pub const MARKETPLACE_TIME_ZONE: &str = "marketplace";
 
 /// When the scheduler starts each kind of sync for every active store.
 #[derive(Debug, Clone)]
 pub struct ScheduleSettings {
     /// IANA time zone the cron expressions are read in, or
-    /// [`MARKETPLACE_TIME_ZONE`]: each store's in its primary marketplace's
-    /// zone, so 02:00 is the night after each store's own day (a store's
-    /// "yesterday" is its marketplace's). The nightly archival then runs in
+    /// [`MARKETPLACE_TIME_ZONE`]: each store's in its own zone, that of its
+    /// marketplace whose day ends last, so 02:00 is the night after the
+    /// store's day everywhere it sells. The nightly archival then runs in
     /// UTC.
     pub time_zone: String,
     /// Inventory (FR-1: 02:00).

@@ -200,7 +200,9 @@ async fn a_tick_delivered_again_after_its_sync_finished_starts_no_second_sync(db
 on_both_engines!(crons_in_each_stores_own_zone_tick_at_its_own_night);
 
 /// `sync.time_zone = "marketplace"`: 02:00 is each store's own night, so a
-/// German store syncs hours before a US one, each after its own day.
+/// German store syncs hours before a US one, each after its own day; a store
+/// selling in Germany and Britain waits for the British night, when both
+/// days are over.
 async fn crons_in_each_stores_own_zone_tick_at_its_own_night(db: TestDb) {
     let settings = SyncSettings {
         schedule: ScheduleSettings {
@@ -210,13 +212,31 @@ async fn crons_in_each_stores_own_zone_tick_at_its_own_night(db: TestDb) {
         ..SyncSettings::default()
     };
     let world = World::with(db, QueueOn::Database, Default::default(), settings).await;
-    let mut german = new_store(world.store.user_id, "A1GERMAN");
-    german.region = Region::Eu;
-    german.marketplaces = vec![Marketplace::by_id("A1PA6795UKMFR9").expect("Germany")];
-    let german = world.db.stores().create(german).await.expect("a German store");
+    let owner = world.store.user_id;
+    let europe = |seller: &str, marketplaces: &[&str]| {
+        let mut store = new_store(owner, seller);
+        store.region = Region::Eu;
+        store.marketplaces = marketplaces
+            .iter()
+            .map(|id| Marketplace::by_id(id).expect("a known marketplace"))
+            .collect();
+        store
+    };
+    let german = world
+        .db
+        .stores()
+        .create(europe("A1GERMAN", &[DE]))
+        .await
+        .expect("a German store");
+    world
+        .db
+        .stores()
+        .create(europe("A1GERMANBRITISH", &[DE, GB]))
+        .await
+        .expect("a German and British store");
     let inventory_ticks = |day: u32, utc_hour: u32| {
-        // Around the hour only: business ticks half an hour later, and
-        // advertising an hour later.
+        // Around the hour only: business ticks half an hour later and
+        // advertising an hour later (03:00 in Germany is 02:00 UTC).
         let at = Utc
             .with_ymd_and_hms(2026, 3, day, utc_hour, 0, 0)
             .single()
@@ -231,12 +251,14 @@ async fn crons_in_each_stores_own_zone_tick_at_its_own_night(db: TestDb) {
         }
     };
 
-    // 02:00 in Berlin (CET) is 01:00 UTC; in Los Angeles (PDT since 8 March)
-    // it is 09:00 UTC. The US store's primary marketplace is the US.
+    // In March, 02:00 in Germany (CET) is 01:00 UTC, in Britain (GMT) 02:00
+    // UTC, and in Los Angeles (PDT since 8 March) 09:00 UTC, where Amazon
+    // dates the US store's marketplaces (the US and Canada).
     assert_eq!(inventory_ticks(10, 1).await, 1, "the German store's night");
     assert_eq!(inventory_ticks(10, 5).await, 0, "nobody's night");
     assert_eq!(inventory_ticks(10, 9).await, 1, "the US store's night");
-    // Berlin's tick was the German store's: without it, nothing is due then.
+    // The German night's tick was the German store's: without it, nothing
+    // is due then.
     world
         .db
         .stores()
@@ -244,5 +266,12 @@ async fn crons_in_each_stores_own_zone_tick_at_its_own_night(db: TestDb) {
         .await
         .expect("deactivating");
     assert_eq!(inventory_ticks(11, 1).await, 0);
-    assert_eq!(inventory_ticks(11, 9).await, 1);
+    assert_eq!(
+        inventory_ticks(11, 2).await,
+        1,
+        "the British night, for the German and British store"
+    );
 }
+
+const DE: &str = "A1PA6795UKMFR9";
+const GB: &str = "A1F83G8C2ARO7P";
