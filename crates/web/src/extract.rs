@@ -131,11 +131,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Query(q.0))
-            .map_err(|e| ApiError::Invalid {
-                status: StatusCode::BAD_REQUEST,
-                code: "malformed_query",
-                field: None,
-                message: format!("the query string cannot be read: {}", e.body_text()),
+            .map_err(|e| {
+                let text = e.body_text();
+                // The filters deny unknown fields: a misspelt one (`store`
+                // for `store_id`) would otherwise answer as if unfiltered.
+                if let Some(at) = text.find("unknown field `") {
+                    let detail = &text[at..];
+                    return ApiError::Invalid {
+                        status: StatusCode::BAD_REQUEST,
+                        code: "malformed_query",
+                        field: backticked(detail).map(str::to_owned),
+                        message: detail.replacen("unknown field", "unknown query parameter", 1),
+                    };
+                }
+                ApiError::Invalid {
+                    status: StatusCode::BAD_REQUEST,
+                    code: "malformed_query",
+                    field: None,
+                    message: format!("the query string cannot be read: {text}"),
+                }
             })
     }
 }

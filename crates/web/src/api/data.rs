@@ -33,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// `?date=&marketplace_id=&format=`
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct InventoryQuery {
     /// The day of the snapshot; the newest one when left out.
     #[param(value_type = Option<String>, format = Date)]
@@ -48,6 +49,7 @@ pub struct InventoryQuery {
 /// `?from=&to=&marketplace_id=&format=`
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RangeQuery {
     /// The first day (required).
     #[param(value_type = String, format = Date)]

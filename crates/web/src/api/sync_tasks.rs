@@ -147,6 +147,7 @@ pub struct TaskPage {
 /// Filters and paging of the task history; every one is optional.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListTasks {
     /// Only this store's tasks.
     #[param(value_type = Option<i64>)]

@@ -24,6 +24,44 @@ async fn unknown_routes_answer_a_json_404() {
 }
 
 #[tokio::test]
+async fn an_unknown_query_parameter_is_400_naming_it_not_silently_ignored() {
+    let app = TestApp::sqlite().await;
+    let store = app.store("A1SELLER").await;
+    // Each would otherwise answer as if unfiltered: every store's tasks,
+    // every marketplace's rows.
+    for (path, unknown, known) in [
+        (
+            "/api/v1/amazon/sync-tasks?store=5".to_owned(),
+            "store",
+            "store_id",
+        ),
+        (
+            format!(
+                "/api/v1/amazon/stores/{store}/business-metrics?from=2026-03-01&to=2026-03-02&marketplace=CA"
+            ),
+            "marketplace",
+            "marketplace_id",
+        ),
+        (
+            format!("/api/v1/amazon/stores/{store}/inventory?marketplace=CA"),
+            "marketplace",
+            "marketplace_id",
+        ),
+    ] {
+        let reply = app.get(&path).await;
+        reply.assert_error(400, "malformed_query", Some(unknown));
+        let message = reply.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.contains(&format!("unknown query parameter `{unknown}`")) && message.contains(known),
+            "{path}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_method_answers_a_json_405() {
     let app = TestApp::sqlite().await;
     let reply = send(app.request(Method::PUT, "/api/v1/amazon/stores")).await;
