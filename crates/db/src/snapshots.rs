@@ -265,6 +265,13 @@ impl Db {
     }
 }
 
+/// The columns of an inventory snapshot, in [`InventoryRow`]'s order then
+/// its stamps.
+const INVENTORY_COLUMNS: &str = "store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
+    fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,
+    inbound_receiving_quantity, reserved_quantity, unfulfillable_quantity,
+    researching_quantity, total_quantity, created_at, updated_at";
+
 impl Snapshots<'_> {
     /// Upserts inventory rows inside `tx` (so the caller can commit them with
     /// the task's status).
@@ -291,10 +298,7 @@ impl Snapshots<'_> {
         let sql = with_archive(
             "inventory_snapshots",
             INVENTORY.key,
-            "store_id, marketplace_id, date, sku, asin, fnsku, product_name, condition,
-                fulfillable_quantity, inbound_working_quantity, inbound_shipped_quantity,
-                inbound_receiving_quantity, reserved_quantity, unfulfillable_quantity,
-                researching_quantity, total_quantity, created_at, updated_at",
+            INVENTORY_COLUMNS,
             "store_id = $1 AND date BETWEEN $2 AND $3 AND ($4 IS NULL OR marketplace_id = $4)",
             "date, marketplace_id, sku",
         );
@@ -308,15 +312,30 @@ impl Snapshots<'_> {
         Ok(rows)
     }
 
-    /// The newest day a store has an inventory snapshot for.
-    pub async fn latest_inventory_date(&self, store: StoreId) -> Result<Option<NaiveDate>> {
-        let date = on_pool!(self.0, p => sqlx::query_scalar::<_, NaiveDate>(
-            "SELECT date FROM inventory_snapshots WHERE store_id = $1 ORDER BY date DESC LIMIT 1",
-        )
+    /// A store's current inventory: each marketplace's newest snapshot (in
+    /// one marketplace, or all), by marketplace and SKU. Amazon dates a
+    /// snapshot by its marketplace's day, so a store's marketplaces in
+    /// different zones (Britain and Germany) can have different newest
+    /// days; the store's newest day alone would leave some out. Archived
+    /// days are past the retention, never current.
+    pub async fn inventory_latest(
+        &self,
+        store: StoreId,
+        marketplace: Option<&str>,
+    ) -> Result<Vec<Stamped<InventoryRow>>> {
+        let sql = format!(
+            "SELECT {INVENTORY_COLUMNS} FROM inventory_snapshots s
+             WHERE s.store_id = $1 AND ($2 IS NULL OR s.marketplace_id = $2)
+               AND s.date = (SELECT MAX(x.date) FROM inventory_snapshots x
+                             WHERE x.store_id = $1 AND x.marketplace_id = s.marketplace_id)
+             ORDER BY marketplace_id, sku"
+        );
+        let rows = on_pool!(self.0, p => sqlx::query_as::<_, Stamped<InventoryRow>>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(store.0)
-        .fetch_optional(p)
+        .bind(marketplace)
+        .fetch_all(p)
         .await)?;
-        Ok(date)
+        Ok(rows)
     }
 
     /// A store's Sales & Traffic rows between two days (both included), in one

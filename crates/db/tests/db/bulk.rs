@@ -265,10 +265,10 @@ async fn reads_filter_by_marketplace_and_reach_the_archive(t: TestDb) {
         ..inventory(store, 7, 3)
     });
     upsert(&t, &rows).await;
-    assert_eq!(
-        t.snapshots().latest_inventory_date(store).await.unwrap(),
-        Some(day())
-    );
+    // The current inventory: each marketplace's newest day, not the old one.
+    let latest = t.snapshots().inventory_latest(store, None).await.unwrap();
+    assert_eq!(latest.len(), 4);
+    assert!(latest.iter().all(|s| s.row.date == day()));
     assert_eq!(
         t.snapshots()
             .inventory_on(store, day(), Some("A2EUQ1WTGCTBG2"))

@@ -35,7 +35,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryQuery {
-    /// The day of the snapshot; the newest one when left out.
+    /// The day of the snapshot; each marketplace's newest one when left out.
     #[param(value_type = Option<String>, format = Date)]
     pub date: Option<String>,
     /// Only this marketplace (an id, or a country code).
@@ -209,17 +209,22 @@ async fn inventory(
     let format = Format::negotiate(q.format.as_deref(), &headers)?;
     let market = marketplace(q.marketplace_id.as_deref())?;
     let store = visible_store(&state, &caller, id).await?;
-    // Without a date: the newest snapshot, which is what "inventory" means to a seller.
-    let date: NaiveDate = match q.date.as_deref() {
-        Some(_) => require_field("date", q.date.as_deref())?,
-        None => match state.db.snapshots().latest_inventory_date(store).await? {
-            Some(d) => d,
-            None => state.clock.now().date_naive(),
-        },
+    let snapshots = state.db.snapshots();
+    let (rows, name) = match q.date.as_deref() {
+        Some(_) => {
+            let date: NaiveDate = require_field("date", q.date.as_deref())?;
+            let rows = snapshots.inventory_on(store, date, market).await?;
+            (rows, format!("inventory-{store}-{date}"))
+        }
+        // Without a date: each marketplace's newest snapshot, which is what
+        // "inventory" means to a seller.
+        None => {
+            let rows = snapshots.inventory_latest(store, market).await?;
+            (rows, format!("inventory-{store}-latest"))
+        }
     };
-    let rows = state.db.snapshots().inventory_on(store, date, market).await?;
     let items: Vec<InventoryItem> = rows.into_iter().map(Into::into).collect();
-    render(format, &format!("inventory-{store}-{date}"), items)
+    render(format, &name, items)
 }
 
 /// One SKU's Sales & Traffic in one marketplace on one day. Money is a decimal string.
