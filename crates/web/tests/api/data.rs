@@ -145,6 +145,34 @@ async fn inventory_is_read_for_one_day_and_filtered_by_marketplace(db: TestDb) {
     assert_eq!(none["items"], serde_json::json!([]));
 }
 
+/// Amazon dates a snapshot by its marketplace's day, so a store's
+/// marketplaces can have different newest days (here the US has 2 May, and
+/// Canada only 1 May); the store's newest day alone left Canada out.
+async fn inventory_without_a_date_is_each_marketplaces_newest_snapshot(db: TestDb) {
+    let app = TestApp::start(db).await;
+    let store = app.store("A1SELLER").await;
+    seed(&app, store).await;
+    let path = format!("/api/v1/amazon/stores/{store}/inventory");
+
+    let current = app.get(&path).await;
+    assert_eq!(current.status, 200, "{}", current.text);
+    let items = current.json()["items"].as_array().unwrap().clone();
+    let seen: Vec<(&str, &str, i64)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["marketplace_id"].as_str().unwrap(),
+                i["date"].as_str().unwrap(),
+                i["fulfillable_quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [(CA, "2024-05-01", 4), (US, "2024-05-02", 9)]);
+    let canada = app.get(&format!("{path}?marketplace_id=CA")).await.json();
+    assert_eq!(canada["items"].as_array().unwrap().len(), 1);
+    assert_eq!(canada["items"][0]["date"], "2024-05-01");
+}
+
 #[tokio::test]
 async fn inventory_needs_a_well_formed_date_and_a_known_marketplace() {
     let app = TestApp::sqlite().await;
@@ -462,6 +490,7 @@ async fn summary_sums_each_sku_over_the_range_with_ratios_and_weeks_of_cover(db:
 
 on_both_engines!(
     inventory_is_read_for_one_day_and_filtered_by_marketplace,
+    inventory_without_a_date_is_each_marketplaces_newest_snapshot,
     business_metrics_are_read_over_a_range_with_money_as_decimal_strings,
     summary_sums_each_sku_over_the_range_with_ratios_and_weeks_of_cover
 );
