@@ -189,4 +189,5 @@ async fn under_a_simulated_clock_the_buckets_refill_on_its_time_not_redis() {
     *clock.0.lock().expect("not poisoned") = start + chrono::Duration::seconds(62);
     let later = b.try_reserve(&k, Duration::ZERO).await.expect("Redis answers");
     assert!(later.granted && later.wait.is_zero(), "{later:?}");
+    redis.cleanup().await;
 }
