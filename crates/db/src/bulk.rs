@@ -307,6 +307,9 @@ fn copy_data(cols: &Columns<'_>, now: DateTime<Utc>) -> std::result::Result<Vec<
     buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     // Flags, then the length of the header extension: none.
     buf.extend_from_slice(&[0; 8]);
+    // created_at and updated_at: the same field in every row, encoded once.
+    let mut stamp = PgArgumentBuffer::default();
+    copy_field(&mut stamp, &now)?;
     for i in 0..cols.rows() {
         buf.extend_from_slice(&fields);
         for values in &cols.values {
@@ -317,9 +320,8 @@ fn copy_data(cols: &Columns<'_>, now: DateTime<Utc>) -> std::result::Result<Vec<
                 Values::Numeric(v) => copy_field(&mut buf, &v[i])?,
             }
         }
-        // created_at, updated_at
-        copy_field(&mut buf, &now)?;
-        copy_field(&mut buf, &now)?;
+        buf.extend_from_slice(&stamp);
+        buf.extend_from_slice(&stamp);
     }
     buf.extend_from_slice(&(-1i16).to_be_bytes());
     Ok(std::mem::take(&mut *buf))

@@ -61,8 +61,8 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// A sync kind's cron schedule for the stores whose primary marketplace is
-/// in `zone`, or for every store (`None`: one configured time zone).
+/// A sync kind's cron schedule for the stores whose own zone ([`store_zone`])
+/// is `zone`, or for every store (`None`: one configured time zone).
 pub(crate) struct KindSchedule {
     pub(crate) kind: SyncKind,
     pub(crate) zone: Option<&'static str>,

@@ -111,8 +111,12 @@ impl Engine {
             .iter()
             .filter(|s| s.is_active && s.sync_status != StoreStatus::NeedsReauth)
         {
-            let zone = store_zone(store, until);
-            for (kind, _, tick) in due.iter().filter(|(_, z, _)| z.is_none_or(|z| z == zone)) {
+            // Only crons read in each store's zone need the store's.
+            let zone = due
+                .iter()
+                .any(|(_, z, _)| z.is_some())
+                .then(|| store_zone(store, until));
+            for (kind, _, tick) in due.iter().filter(|(_, z, _)| z.is_none() || *z == zone) {
                 let job = Job::new(KIND, Ulid::generate()).with_args(&TickArgs {
                     store_id: store.id,
                     kind: *kind,

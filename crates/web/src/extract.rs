@@ -135,20 +135,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 let text = e.body_text();
                 // The filters deny unknown fields: a misspelt one (`store`
                 // for `store_id`) would otherwise answer as if unfiltered.
-                if let Some(at) = text.find("unknown field `") {
-                    let detail = &text[at..];
-                    return ApiError::Invalid {
-                        status: StatusCode::BAD_REQUEST,
-                        code: "malformed_query",
-                        field: backticked(detail).map(str::to_owned),
-                        message: detail.replacen("unknown field", "unknown query parameter", 1),
-                    };
-                }
+                let (field, message) = match text.find("unknown field `") {
+                    Some(at) => (
+                        backticked(&text[at..]).map(str::to_owned),
+                        text[at..].replacen("unknown field", "unknown query parameter", 1),
+                    ),
+                    None => (None, format!("the query string cannot be read: {text}")),
+                };
                 ApiError::Invalid {
                     status: StatusCode::BAD_REQUEST,
                     code: "malformed_query",
-                    field: None,
-                    message: format!("the query string cannot be read: {text}"),
+                    field,
+                    message,
                 }
             })
     }

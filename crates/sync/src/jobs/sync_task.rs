@@ -534,10 +534,9 @@ impl Run<'_> {
         let sent_before = which.sent(&checkpoint.units[i]);
         if !sent_before {
             *which.sent_mut(&mut checkpoint.units[i]) = true;
-            self.save(checkpoint).await?;
-        } else {
-            self.flush(checkpoint).await?;
+            self.unsaved = true;
         }
+        self.flush(checkpoint).await?;
         let look = sent_before || self.task.sync_type == SyncKind::Inventory;
         let settings = &self.engine.inner.settings;
         // Never as far back as the report deadline: a report that old and
